@@ -1,0 +1,58 @@
+"""One access rule per object kind. Every view fetches through these helpers.
+
+Teachers see the pupils of their groups; coordinators and leadership see every
+pupil of their own school; nobody sees another school's pupils. A user without
+a staff record (a back-office superuser, say) sees no pupils outside the admin.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from schoolplan import roles
+from schoolplan.models import Entry, Pupil, School
+
+PUPIL_NOT_FOUND = _("The pupil does not exist, or you do not have access to the pupil.")
+FRONT_PAGE_DENIED = _("Only coordinators and leadership may edit the front page.")
+
+
+def school_of(user) -> School | None:
+    staff = getattr(user, "staff", None)
+    return staff.school if staff is not None else None
+
+
+def visible_pupils(user) -> QuerySet[Pupil]:
+    """Return the pupils the user may see; the query is not evaluated."""
+    staff = getattr(user, "staff", None)
+    if staff is None or roles.role_of(user) is None:
+        return Pupil.objects.none()
+
+    pupils = Pupil.objects.filter(school_id=staff.school_id)
+    if not roles.sees_whole_school(user):
+        pupils = pupils.filter(group__staff=user)
+
+    return pupils
+
+
+def get_pupil_for_user(user, pupil_id) -> Pupil:
+    """Return the pupil, or raise Http404 so a guessed URL reveals nothing."""
+    pupil = visible_pupils(user).select_related("school", "group").filter(pk=pupil_id).first()
+    if pupil is None:
+        raise Http404(PUPIL_NOT_FOUND)
+
+    return pupil
+
+
+def get_entry_for_user(user, pupil_id, entry_id) -> Entry:
+    pupil = get_pupil_for_user(user, pupil_id)
+    entry = Entry.objects.filter(pupil=pupil, pk=entry_id).select_related("author").first()
+    if entry is None:
+        raise Http404(PUPIL_NOT_FOUND)
+
+    return entry
+
+
+def require_front_page_editor(user) -> None:
+    if not roles.edits_front_page(user):
+        raise PermissionDenied(FRONT_PAGE_DENIED)

@@ -1,0 +1,450 @@
+"""A fictional school for demonstrations and manual testing.
+
+Every name, note and number here is invented. The same seed always gives the
+same school; `populate` skips a school that is already loaded.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from schoolplan import roles
+from schoolplan.models import (
+    Amendment,
+    Area,
+    Challenge,
+    Entry,
+    FrontPage,
+    Goal,
+    GoalReview,
+    Guardian,
+    Pupil,
+    PupilGroup,
+    School,
+    StaffMember,
+)
+
+SCHOOL_NAME = "Kanonskolen"
+DEMO_PASSWORD = "skoleplan-demo"
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    title: str
+    groups: tuple[str, ...] = ()
+
+
+STAFF = [
+    DemoStaff("mette", "Mette", "Kjær", roles.TEACHER, "Lærer", ("Egeholdet",)),
+    DemoStaff("jonas", "Jonas", "Bøgh", roles.TEACHER, "Pædagog", ("Egeholdet", "Bøgeholdet")),
+    DemoStaff("sofie", "Sofie", "Lund", roles.TEACHER, "Lærer", ("Bøgeholdet",)),
+    DemoStaff("ahmad", "Ahmad", "Rasuli", roles.TEACHER, "Lærer", ("Lindeholdet",)),
+    DemoStaff("birgitte", "Birgitte", "Østergaard", roles.TEACHER, "Pædagog", ("Lindeholdet",)),
+    DemoStaff("karen", "Karen", "Holm", roles.COORDINATOR, "Skolekoordinator"),
+    DemoStaff("rasmus", "Rasmus", "Friis", roles.COORDINATOR, "Skolekoordinator"),
+    DemoStaff("lene", "Lene", "Skov", roles.LEADERSHIP, "Skoleleder"),
+]
+
+GROUPS = {"Egeholdet": (1, 4), "Bøgeholdet": (5, 7), "Lindeholdet": (7, 9)}
+
+FIRST_NAMES = [
+    "Søren", "Ida", "Malthe", "Freja", "Mikkel", "Alma", "Oliver", "Clara", "Noah", "Ellen",
+    "Emil", "Asta", "Lukas", "Maja", "Villads", "Åse", "Aksel", "Sigrid", "Bjørn",
+    "Liv", "Johan", "Nora", "Magnus", "Rosa",
+]
+LAST_NAMES = [
+    "Ærø", "Nørgaard", "Holm", "Damgaard", "Kristoffersen", "Bach", "Thøgersen", "Winther",
+    "Løkke", "Mørch", "Krogh", "Vestergaard", "Juhl", "Bruun", "Brødsgaard", "Sønderby",
+]
+MUNICIPALITIES = ["Aarhus Kommune", "Favrskov Kommune", "Skanderborg Kommune", "Syddjurs Kommune"]
+CASEWORKERS = ["Hanne Vinther", "Peter Graae", "Louise Smed", "Tobias Kirk", "Ditte Hørlyck"]
+
+MORNING = [
+    "{name} kom kl. {clock} med taxa og gik selv ind i klassen.",
+    "{name} blev hentet af skolefraværspatruljen og var her fra kl. {clock}.",
+    "{name} mødte ikke op i dag. Mor ringede kl. 8.10 og fortalte, at morgenen var gået i stå.",
+    "{name} kom kl. {clock}, var træt og ville helst sidde i sofaen de første 20 minutter.",
+    "{name} var her hele dagen og deltog i morgensamlingen.",
+]
+DAY = [
+    "Arbejdede koncentreret med matematik i 35 minutter og bad selv om hjælp til brøker.",
+    "Trak sig fra gruppearbejdet i dansk, men skrev fint alene bagefter.",
+    "Spillede kort med to andre elever i frikvarteret og grinede meget.",
+    "Blev urolig, da der kom en vikar. Gik ud i grupperummet og kom tilbage efter et kvarter.",
+    "Fortalte om weekenden hos far og virkede glad og afslappet.",
+    "Nægtede at gå med på tur til skoven. Blev på skolen med Jonas og byggede i værkstedet.",
+    "Læste højt for mig i fem minutter, første gang i denne måned.",
+    "Var meget stille hele formiddagen. Jeg spurgte ind, men fik kun korte svar.",
+    "Hjalp en yngre elev med at finde sit skema og var tydeligt stolt af det.",
+    "Gik hjem kl. 11.30 efter aftale med mor, fordi hovedpinen ikke gik over.",
+]
+PARENT_CONTACT = [
+    "Telefonsamtale med mor. Hun fortæller, at søvnen er blevet bedre, efter at skærmen "
+    "bliver afleveret kl. 21. Vi aftalte, at hun sender en sms, hvis morgenen går skævt.",
+    "Far ringede, bekymret over at {name} igen taler om ondt i maven søndag aften. Vi aftalte "
+    "at prøve en kortere mandag med start kl. 9.30 de næste tre uger.",
+    "Samtale med begge forældre på skolen. De oplever {name} som gladere derhjemme, men "
+    "morgenerne er stadig hårde. Vi gennemgik fraværet for måneden sammen.",
+    "Sms fra mor: {name} har sovet dårligt og bliver hjemme i dag. Jeg svarede og spurgte, "
+    "om vi må ringe kl. 10 og tale med {name} selv.",
+]
+MEETINGS = [
+    "Netværksmøde med sagsbehandler, PPR og forældre. Vi gennemgik målene for fremmøde og "
+    "trivsel. Sagsbehandler foreslår at undersøge muligheden for en familiebehandler. "
+    "Næste møde om otte uger.",
+    "Statusmøde i teamet. Vi er enige om, at den faste voksen om morgenen gør en forskel, og "
+    "at vi fortsætter ordningen frem til efterårsferien.",
+    "Møde med PPR-psykolog om angsten omkring prøvesituationer. Aftale: ingen test uden "
+    "forvarsel, og opgaver gives i små bidder.",
+]
+OBSERVATIONS = [
+    "Observation i frikvarteret: {name} står tæt på de andre, men går ikke ind i legen. Når "
+    "en voksen inviterer, siger {name} ja.",
+    "{name} tjekker uret ofte fra kl. 12 og spørger flere gange, hvornår der er fri.",
+    "I idræt holdt {name} sig i omklædningsrummet, indtil de andre var gået ud.",
+]
+PUPIL_CONVERSATIONS = [
+    "Elevsamtale. {name} siger, at det værste ved skolen er bussen og larmen i "
+    "garderoben. Det bedste er værkstedet og at blive kaldt ved navn, når man kommer.",
+    "Elevsamtale om målene. {name} giver sig selv 6 ud af 10 for at komme afsted om "
+    "morgenen, mod 3 ud af 10 før sommerferien. Vil gerne prøve en hel dag om onsdagen.",
+]
+ACTIONS = [
+    "Handleplan for morgenen: fast voksen tager imod i døren kl. 8.15, {name} får en opgave "
+    "med det samme (fodre fiskene), og der er altid en plads ved vinduet.",
+    "Indsats: skolefraværspatruljen ringer kl. 8.00 mandag og torsdag, og ved udeblivelse "
+    "kører de ud kl. 9.00. Evalueres om fire uger.",
+]
+LONG_ENTRY_PARTS = [
+    "Dagen startede svært. {name} sad i bilen i parkeringskælderen i et kvarter og ville "
+    "ikke ud. Mor ringede ind, og jeg gik ned og satte mig på kantstenen ved siden af bilen.",
+    "Vi talte om alt muligt andet end skolen: hunden, der er blevet syg, og det nye "
+    "computerspil. Efter et stykke tid spurgte {name}, om vi kunne gå ind ad bagdøren.",
+    "Indenfor gik det bedre. Vi startede i det lille lokale med en opgave, {name} kender, og "
+    "efter frikvarteret var {name} med i klassen til dansk i næsten en hel lektion.",
+    "Før frokost kom en brandøvelse, som ingen havde fortalt om. {name} blev meget "
+    "forskrækket, løb ud på toilettet og ville ringe hjem. Jeg sad uden for døren, og efter "
+    "tyve minutter kom {name} ud af sig selv.",
+    "Vi aftalte, at {name} fremover får besked om den slags dagen før. Jeg har skrevet til "
+    "ledelsen om det. Mor blev orienteret ved afhentning og var glad for, at dagen ikke "
+    "endte med, at {name} blev hentet tidligt.",
+]
+STATUS_NOTE = (
+    "Status for perioden: {name} har haft et fremmøde på omkring {percent} % i de seneste "
+    "fire uger. Morgenerne er fortsat det sværeste, men {name} deltager nu i morgensamlingen "
+    "de fleste dage og har fået en fast makker i værkstedet. Fagligt arbejder {name} "
+    "stabilt i dansk og matematik i korte moduler. Vi fortsætter med den faste voksen om "
+    "morgenen og den ugentlige samtale med kontaktlæreren."
+)
+
+CHALLENGES = {
+    Area.Code.ATTENDANCE: [
+        "Har svært ved at komme afsted om morgenen; fravær især mandag og efter ferier.",
+        "Langvarigt fravær fra tidligere skole, to perioder på mere end tre måneder.",
+    ],
+    Area.Code.LEARNING: [
+        "Store faglige huller i matematik efter lang tids fravær.",
+        "Undgår opgaver, der kan bedømmes, og giver op, hvis noget virker svært.",
+    ],
+    Area.Code.SOCIAL: [
+        "Har ingen faste venner på skolen og trækker sig i frikvarterer.",
+        "Bruger meget tid online om natten og har få fritidsinteresser uden for hjemmet.",
+    ],
+    Area.Code.EMOTIONAL: [
+        "Bekymringer og ondt i maven før skoledage; angst i nye situationer.",
+        "Vrede udbrud ved uforudsete skift i dagen.",
+    ],
+    Area.Code.HEALTH: ["Uregelmæssig døgnrytme og for lidt søvn i hverdagen."],
+    Area.Code.FAMILY: ["Forældrene er usikre på, hvordan de skal støtte om morgenen."],
+}
+GOALS = [
+    (
+        Area.Code.ATTENDANCE,
+        "Kommer i skole fire dage om ugen",
+        "Fremmøde på mindst 80 % over fire uger, målt i fraværsregistreringen.",
+        "Fast voksen tager imod om morgenen; patruljen ringer mandag og torsdag.",
+    ),
+    (
+        Area.Code.LEARNING,
+        "Arbejder 30 minutter i træk med dansk",
+        "Kan arbejde selvstændigt i 30 minutter tre gange om ugen.",
+        "Korte moduler med tydelig start og slut; valg mellem to opgaver.",
+    ),
+    (
+        Area.Code.SOCIAL,
+        "Deltager i en fælles aktivitet om ugen",
+        "Er med i fredagens fællesspil eller værkstedet sammen med mindst én anden elev.",
+        "Voksen inviterer personligt og sidder med de første gange.",
+    ),
+    (
+        Area.Code.EMOTIONAL,
+        "Siger til, når bekymringen bliver for stor",
+        "Bruger det aftalte kort til at bede om en pause i stedet for at gå hjem.",
+        "Pausekort, aftalt pauserum, ugentlig samtale med kontaktlærer.",
+    ),
+]
+
+
+def _aware(day: date, hour: int, minute: int) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def _school_days(start: date, end: date):
+    day = start
+    while day <= end:
+        if day.weekday() < 5:
+            yield day
+        day += timedelta(days=1)
+
+
+def _create_staff(school: School) -> dict[str, object]:
+    user_model = get_user_model()
+    users = {}
+    for person in STAFF:
+        user = user_model.objects.create_user(
+            username=person.username,
+            password=DEMO_PASSWORD,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=f"{person.username}@kanonskolen.example",
+        )
+        user.groups.add(Group.objects.get(name=person.role))
+        StaffMember.objects.create(user=user, school=school, title=person.title)
+        users[person.username] = user
+
+    return users
+
+
+def _entry_text(rng: random.Random, kind: str, name: str) -> str:
+    clock = f"{rng.choice([8, 8, 9, 9, 10])}.{rng.choice(['00', '15', '30', '45'])}"
+    if kind == Entry.Kind.DAILY:
+        if rng.random() < 0.08:
+            return "\n\n".join(part.format(name=name) for part in LONG_ENTRY_PARTS)
+        sentences = [rng.choice(MORNING)] + rng.sample(DAY, rng.randint(1, 3))
+        return " ".join(sentences).format(name=name, clock=clock)
+
+    pools = {
+        Entry.Kind.PARENT_CONTACT: PARENT_CONTACT,
+        Entry.Kind.MEETING: MEETINGS,
+        Entry.Kind.OBSERVATION: OBSERVATIONS,
+        Entry.Kind.PUPIL_CONVERSATION: PUPIL_CONVERSATIONS,
+        Entry.Kind.ACTION: ACTIONS,
+    }
+    if kind == Entry.Kind.STATUS_NOTE:
+        return STATUS_NOTE.format(name=name, percent=rng.randint(45, 92))
+    return rng.choice(pools[kind]).format(name=name)
+
+
+KIND_WEIGHTS = [
+    (Entry.Kind.DAILY, 60),
+    (Entry.Kind.PARENT_CONTACT, 14),
+    (Entry.Kind.OBSERVATION, 8),
+    (Entry.Kind.PUPIL_CONVERSATION, 5),
+    (Entry.Kind.MEETING, 5),
+    (Entry.Kind.ACTION, 4),
+    (Entry.Kind.STATUS_NOTE, 4),
+]
+
+
+def _create_pupil_plan(rng, pupil, staff_for_group, coordinators, areas, today):
+    name = pupil.first_name
+    coordinator = rng.choice(coordinators)
+
+    challenge_codes = rng.sample(list(CHALLENGES), 3)
+    if Area.Code.ATTENDANCE not in challenge_codes:
+        challenge_codes[0] = Area.Code.ATTENDANCE
+    for code in challenge_codes:
+        Challenge.objects.create(
+            pupil=pupil,
+            area=areas[code],
+            description=rng.choice(CHALLENGES[code]),
+            since=pupil.start_date - timedelta(days=rng.randint(200, 900)),
+            status=rng.choice([Challenge.Status.OPEN] * 3 + [Challenge.Status.IMPROVING]),
+            updated_by=coordinator,
+        )
+
+    goals = []
+    for code, title, criteria, actions in rng.sample(GOALS, 3):
+        goals.append(
+            Goal.objects.create(
+                pupil=pupil,
+                area=areas[code],
+                title=title,
+                success_criteria=criteria,
+                actions=actions,
+                responsible=f"{coordinator.get_full_name()} og kontaktlærer",
+                start_date=pupil.start_date + timedelta(days=14),
+                review_date=today + timedelta(days=rng.randint(7, 90)),
+                updated_by=coordinator,
+            )
+        )
+    Goal.objects.create(
+        pupil=pupil,
+        parent=goals[0],
+        area=goals[0].area,
+        title="Møder til morgensamling kl. 8.30 to dage om ugen",
+        start_date=pupil.start_date + timedelta(days=14),
+        updated_by=coordinator,
+    )
+
+    FrontPage.objects.create(
+        pupil=pupil,
+        overview=(
+            f"{name} startede på skolen {pupil.start_date:%d.%m.%Y} efter en længere periode "
+            f"med højt fravær. {name} er nysgerrig og hjælpsom, når trygheden er der, men "
+            "reagerer stærkt på skift og nye voksne. Planen bygger på en fast voksen om "
+            "morgenen, korte faglige moduler og tæt kontakt til hjemmet."
+        ),
+        resources=rng.choice(
+            [
+                "God til at tegne og bygge. Stærk relation til lillesøster.",
+                "Interesseret i dyr og natur. Humoristisk og hjælpsom over for yngre elever.",
+                "Dygtig til computerspil og engelsk. Har en morfar, der gerne kører.",
+            ]
+        ),
+        updated_by=coordinator,
+    )
+
+    entries = []
+    first_day = max(pupil.start_date, today - timedelta(days=365))
+    kinds = [kind for kind, _weight in KIND_WEIGHTS]
+    weights = [weight for _kind, weight in KIND_WEIGHTS]
+    for day in _school_days(first_day, today):
+        if rng.random() > 0.45:
+            continue
+        kind = rng.choices(kinds, weights)[0]
+        author = coordinator if kind in (Entry.Kind.MEETING, Entry.Kind.STATUS_NOTE) else (
+            rng.choice(staff_for_group)
+        )
+        shared = kind in (Entry.Kind.STATUS_NOTE, Entry.Kind.MEETING) or rng.random() < 0.1
+        entry = Entry(
+            pupil=pupil,
+            concerns_date=day,
+            author=author,
+            created_at=_aware(day, rng.randint(9, 15), rng.randint(0, 59)),
+            kind=kind,
+            text=_entry_text(rng, kind, name),
+            goal=rng.choice(goals) if rng.random() < 0.25 else None,
+            shared_with_parents=shared and rng.random() < 0.7,
+            shared_with_caseworker=shared,
+            shared_with_municipality=shared and kind != Entry.Kind.PARENT_CONTACT,
+        )
+        entries.append(entry)
+
+    Entry.objects.bulk_create(entries)
+    area_links = []
+    area_list = list(areas.values())
+    for entry in entries:
+        for area in rng.sample(area_list, rng.randint(0, 2)):
+            area_links.append(Entry.areas.through(entry_id=entry.pk, area_id=area.pk))
+    Entry.areas.through.objects.bulk_create(area_links)
+
+    _add_corrections(rng, entries, coordinator)
+    _add_reviews(rng, goals, entries, coordinator)
+
+
+def _add_corrections(rng, entries, coordinator):
+    for entry in rng.sample(entries, min(3, len(entries))):
+        Amendment.objects.create(
+            entry=entry,
+            author=entry.author,
+            created_at=entry.created_at + timedelta(days=rng.randint(1, 4)),
+            text="Tilføjelse: mor har siden fortalt, at der var sket noget i bussen samme morgen.",
+        )
+    if len(entries) > 10:
+        mistaken = entries[rng.randrange(len(entries))]
+        mistaken.struck_at = mistaken.created_at + timedelta(hours=2)
+        mistaken.struck_by = coordinator
+        mistaken.strike_reason = "Skrevet på den forkerte elev."
+        mistaken.save(update_fields=["struck_at", "struck_by", "strike_reason"])
+
+
+def _add_reviews(rng, goals, entries, coordinator):
+    for goal in goals[:2]:
+        linked = [entry for entry in entries if entry.goal_id == goal.pk][:3]
+        if not linked:
+            continue
+        review = GoalReview.objects.create(
+            goal=goal,
+            reviewed_on=linked[-1].concerns_date,
+            author=coordinator,
+            text="Delvist nået. Der er fremgang, men målet fastholdes til næste evaluering.",
+            status=Goal.Status.ACTIVE,
+        )
+        review.entries.set(linked)
+
+
+@transaction.atomic
+def populate(*, seed: int = 2026, today: date | None = None) -> School:
+    """Create the demo school, or return it untouched if it exists already."""
+    existing = School.objects.filter(name=SCHOOL_NAME).first()
+    if existing is not None:
+        return existing
+
+    rng = random.Random(seed)
+    today = today or timezone.localdate()
+    school = School.objects.create(
+        name=SCHOOL_NAME,
+        address="Skolevej 12\n8000 Aarhus C",
+        leader_name="Lene Skov",
+        phone="86 12 34 56",
+        email="kontor@kanonskolen.example",
+    )
+    users = _create_staff(school)
+    areas = {area.code: area for area in Area.objects.all()}
+    coordinators = [users["karen"], users["rasmus"]]
+
+    groups = {}
+    for group_name in GROUPS:
+        group = PupilGroup.objects.create(school=school, name=group_name)
+        group.staff.set(
+            [users[person.username] for person in STAFF if group_name in person.groups]
+        )
+        groups[group_name] = group
+
+    first_names = rng.sample(FIRST_NAMES, len(FIRST_NAMES))
+    for index, first_name in enumerate(first_names):
+        group_name = list(GROUPS)[index % len(GROUPS)]
+        low, high = GROUPS[group_name]
+        grade = rng.randint(low, high)
+        staff_for_group = list(groups[group_name].staff.all())
+        pupil = Pupil.objects.create(
+            school=school,
+            group=groups[group_name],
+            first_name=first_name,
+            last_name=LAST_NAMES[index % len(LAST_NAMES)],
+            date_of_birth=date(today.year - grade - 7, rng.randint(1, 12), rng.randint(1, 28)),
+            grade=grade,
+            start_date=today - timedelta(days=rng.choice([60, 120, 200, 300, 400, 500, 700])),
+            contact_teacher=staff_for_group[index % len(staff_for_group)],
+            municipality=rng.choice(MUNICIPALITIES),
+            caseworker_name=rng.choice(CASEWORKERS),
+            caseworker_phone=f"87 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}",
+            ppr_contact="PPR Aarhus, psykolog Mads Thomsen",
+        )
+        Guardian.objects.create(
+            pupil=pupil,
+            name=f"{rng.choice(['Anne', 'Trine', 'Maria', 'Helle'])} {pupil.last_name}",
+            relation="mor",
+            phone=f"2{rng.randint(1000000, 9999999)}",
+            email=f"forælder{index}@example.com",
+        )
+        Guardian.objects.create(
+            pupil=pupil,
+            name=f"{rng.choice(['Thomas', 'Kasper', 'Anders', 'Morten'])} {pupil.last_name}",
+            relation="far",
+            phone=f"4{rng.randint(1000000, 9999999)}",
+            may_receive_plan=index % 5 != 0,
+        )
+        _create_pupil_plan(rng, pupil, staff_for_group, coordinators, areas, today)
+
+    return school

@@ -1,0 +1,232 @@
+from datetime import date, timedelta
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from schoolplan.models import Area, Challenge, Entry, Goal, GoalReview
+
+ENTRY_DATE_IN_FUTURE = _("The date cannot be later than today.")
+DATE_TOO_EARLY = _("The date is too far back. Write a date from 2000 or later.")
+PERIOD_REVERSED = _("The end of the period is before its start.")
+
+EARLIEST_DATE = date(2000, 1, 1)
+MAX_TEXT_LENGTH = 20_000
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+def _check_date_range(value: date | None, *, allow_future_days: int | None) -> None:
+    if value is None:
+        return
+    if value < EARLIEST_DATE:
+        raise forms.ValidationError(DATE_TOO_EARLY)
+    if allow_future_days is not None:
+        if value > timezone.localdate() + timedelta(days=allow_future_days):
+            raise forms.ValidationError(ENTRY_DATE_IN_FUTURE)
+
+
+class EntryForm(forms.ModelForm):
+    """The quick form for a log entry: date, kind, text, areas, goal, sharing."""
+
+    text = forms.CharField(
+        label=_("Text"),
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 4, "autofocus": True}),
+    )
+
+    class Meta:
+        model = Entry
+        fields = [
+            "concerns_date",
+            "kind",
+            "text",
+            "areas",
+            "goal",
+            "shared_with_parents",
+            "shared_with_caseworker",
+            "shared_with_municipality",
+        ]
+        widgets = {
+            "concerns_date": DateInput(),
+            "areas": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, pupil, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["concerns_date"].initial = timezone.localdate
+        self.fields["kind"].choices = [
+            choice for choice in Entry.Kind.choices if choice[0] != Entry.Kind.SUCCESS
+        ]
+        self.fields["areas"].queryset = Area.objects.all()
+        self.fields["goal"].queryset = Goal.objects.filter(pupil=pupil).exclude(
+            status=Goal.Status.CLOSED
+        )
+        self.fields["goal"].empty_label = _("No goal")
+
+    def clean_concerns_date(self):
+        value = self.cleaned_data["concerns_date"]
+        _check_date_range(value, allow_future_days=0)
+        return value
+
+
+class AmendmentForm(forms.Form):
+    text = forms.CharField(
+        label=_("Amendment"),
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The original text stays visible; the amendment is shown below it."),
+    )
+
+
+class StrikeForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The entry stays in the log, struck through, with this reason."),
+    )
+
+
+class LogFilterForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    area = forms.ModelChoiceField(
+        label=_("Area"), queryset=Area.objects.all(), required=False, empty_label=_("All areas")
+    )
+    author = forms.TypedChoiceField(label=_("Author"), required=False, coerce=int)
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args, authors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [("", _("All kinds"))] + list(Entry.Kind.choices)
+        self.fields["author"].choices = [("", _("All authors"))] + [
+            (author.pk, author.get_full_name() or author.get_username()) for author in authors
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        for name in ("date_from", "date_to"):
+            try:
+                _check_date_range(cleaned.get(name), allow_future_days=None)
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+        if start and end and end < start:
+            self.add_error("date_to", PERIOD_REVERSED)
+        return cleaned
+
+
+class VersionedForm(forms.ModelForm):
+    """A model form that carries the version the editor loaded."""
+
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.fields["loaded_version"].initial = self.instance.version or 0
+
+
+class FrontPageForm(forms.Form):
+    overview = forms.CharField(
+        label=_("Overview"),
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 10}),
+        help_text=_("A short, current summary of the pupil's situation and the plan."),
+    )
+    resources = forms.CharField(
+        label=_("Resources"),
+        required=False,
+        max_length=MAX_TEXT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("What the pupil is good at and what supports the pupil."),
+    )
+    loaded_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+
+class ChallengeForm(VersionedForm):
+    class Meta:
+        model = Challenge
+        fields = ["area", "description", "since", "status"]
+        widgets = {"since": DateInput(), "description": forms.Textarea(attrs={"rows": 3})}
+
+    def clean_since(self):
+        value = self.cleaned_data["since"]
+        _check_date_range(value, allow_future_days=0)
+        return value
+
+
+class GoalForm(VersionedForm):
+    class Meta:
+        model = Goal
+        fields = [
+            "parent",
+            "area",
+            "title",
+            "success_criteria",
+            "actions",
+            "responsible",
+            "start_date",
+            "review_date",
+            "status",
+        ]
+        widgets = {
+            "start_date": DateInput(),
+            "review_date": DateInput(),
+            "success_criteria": forms.Textarea(attrs={"rows": 3}),
+            "actions": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, pupil, **kwargs):
+        super().__init__(*args, **kwargs)
+        parents = Goal.objects.filter(pupil=pupil, parent__isnull=True)
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+        self.fields["parent"].queryset = parents
+        self.fields["parent"].empty_label = _("None: this is a main goal")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("start_date", "review_date"):
+            try:
+                _check_date_range(cleaned.get(name), allow_future_days=5 * 365)
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+        start, review = cleaned.get("start_date"), cleaned.get("review_date")
+        if start and review and review < start:
+            self.add_error("review_date", PERIOD_REVERSED)
+        return cleaned
+
+
+class GoalReviewForm(forms.ModelForm):
+    class Meta:
+        model = GoalReview
+        fields = ["reviewed_on", "text", "status", "entries"]
+        widgets = {
+            "reviewed_on": DateInput(),
+            "text": forms.Textarea(attrs={"rows": 4}),
+            "entries": forms.CheckboxSelectMultiple,
+        }
+
+    def __init__(self, *args, goal, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entries"].queryset = (
+            Entry.objects.filter(pupil_id=goal.pupil_id, struck_at__isnull=True)
+            .filter(goal=goal)
+            .order_by("-concerns_date")
+        )
+        self.fields["entries"].required = False
+        self.fields["status"].initial = goal.status
+
+    def clean_reviewed_on(self):
+        value = self.cleaned_data["reviewed_on"]
+        _check_date_range(value, allow_future_days=0)
+        return value
+

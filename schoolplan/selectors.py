@@ -1,0 +1,136 @@
+"""Reads for the school plan's pages. Each makes a fixed number of queries."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from schoolplan.access import visible_pupils
+from schoolplan.models import Amendment, Challenge, Entry, FrontPage, Goal, GoalReview, Pupil
+from schoolplan.sections import ENTRY_SHARING_FIELD, Audience, Period
+
+
+def pupil_list(user, *, search: str = "", group_id: int | None = None) -> QuerySet[Pupil]:
+    pupils = visible_pupils(user).select_related("group", "contact_teacher")
+
+    for word in search.split()[:5]:
+        pupils = pupils.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+    if group_id is not None:
+        pupils = pupils.filter(group_id=group_id)
+
+    return pupils.order_by("first_name", "last_name", "pk")
+
+
+@dataclass
+class LogFilter:
+    kind: str = ""
+    area_id: int | None = None
+    author_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return bool(
+            self.kind or self.area_id or self.author_id or self.date_from or self.date_to
+        )
+
+
+def log_entries(pupil: Pupil, log_filter: LogFilter | None = None) -> QuerySet[Entry]:
+    """Return the pupil's entries, newest first, with what the log shows prefetched."""
+    entries = (
+        Entry.objects.filter(pupil=pupil)
+        .select_related("author", "goal", "struck_by")
+        .prefetch_related(
+            "areas",
+            Prefetch("amendments", queryset=Amendment.objects.select_related("author")),
+        )
+        .order_by("-concerns_date", "-created_at", "-pk")
+    )
+    if log_filter is None:
+        return entries
+
+    if log_filter.kind:
+        entries = entries.filter(kind=log_filter.kind)
+    if log_filter.area_id:
+        entries = entries.filter(areas__id=log_filter.area_id)
+    if log_filter.author_id:
+        entries = entries.filter(author_id=log_filter.author_id)
+    if log_filter.date_from:
+        entries = entries.filter(concerns_date__gte=log_filter.date_from)
+    if log_filter.date_to:
+        entries = entries.filter(concerns_date__lte=log_filter.date_to)
+
+    return entries
+
+
+def entries_for_audience(pupil: Pupil, audience: str, period: Period) -> QuerySet[Entry]:
+    """Return the entries of a period that may go to `audience`.
+
+    Internal documents get every entry; an outside audience only the entries
+    flagged for it, and never a struck-through one.
+    """
+    entries = log_entries(pupil).filter(
+        concerns_date__gte=period.start, concerns_date__lte=period.end
+    )
+    if audience == Audience.INTERNAL:
+        return entries
+
+    return entries.filter(**{ENTRY_SHARING_FIELD[audience]: True}, struck_at__isnull=True)
+
+
+def log_authors(pupil: Pupil):
+    """Return the staff who have written in the pupil's log, for the author filter."""
+    return (
+        get_user_model()
+        .objects.filter(entries__pupil=pupil)
+        .annotate(entry_count=Count("entries"))
+        .order_by("first_name", "last_name")
+    )
+
+
+def front_page(pupil: Pupil) -> FrontPage:
+    """Return the pupil's front page, or an unsaved empty one if none was written."""
+    return FrontPage.objects.filter(pupil=pupil).select_related("updated_by").first() or (
+        FrontPage(pupil=pupil, version=0)
+    )
+
+
+def open_challenges(pupil: Pupil) -> QuerySet[Challenge]:
+    return (
+        Challenge.objects.filter(pupil=pupil)
+        .exclude(status=Challenge.Status.RESOLVED)
+        .select_related("area")
+    )
+
+
+def goals_with_reviews(pupil: Pupil, *, current_only: bool) -> QuerySet[Goal]:
+    """Return the pupil's top-level goals with their sub-goals and reviews."""
+    reviews = GoalReview.objects.select_related("author").prefetch_related("entries")
+    goals = (
+        Goal.objects.filter(pupil=pupil, parent__isnull=True)
+        .select_related("area")
+        .prefetch_related(
+            Prefetch("reviews", queryset=reviews),
+            Prefetch(
+                "sub_goals",
+                queryset=Goal.objects.select_related("area").prefetch_related(
+                    Prefetch("reviews", queryset=reviews)
+                ),
+            ),
+        )
+    )
+    if current_only:
+        goals = goals.filter(status=Goal.Status.ACTIVE)
+
+    return goals
+
+
+def latest_status_note(pupil: Pupil) -> Entry | None:
+    return (
+        Entry.objects.filter(pupil=pupil, kind=Entry.Kind.STATUS_NOTE, struck_at__isnull=True)
+        .select_related("author")
+        .order_by("-concerns_date", "-created_at")
+        .first()
+    )

@@ -1,0 +1,243 @@
+"""Writes to the school plan. Each function validates first and runs in a transaction."""
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from schoolplan import roles
+from schoolplan.audit import record_access
+from schoolplan.models import (
+    AccessLogEntry,
+    Amendment,
+    Area,
+    Entry,
+    FrontPage,
+    Goal,
+    GoalReview,
+    Pupil,
+    VersionedModel,
+)
+
+CORRECTION_DAY_PASSED = _(
+    "The entry can only be corrected on the day it was written. Add an amendment instead."
+)
+CORRECTION_NOT_AUTHOR = _("Only the author can correct an entry.")
+ENTRY_ALREADY_STRUCK = _("The entry is already struck through.")
+STRIKE_REASON_MISSING = _("Write why the entry is struck through.")
+AMEND_NOT_ALLOWED = _("Only the author, coordinators and leadership may amend or strike entries.")
+GOAL_OF_OTHER_PUPIL = _("The goal belongs to another pupil.")
+
+
+class StaleEditError(Exception):
+    """Someone else saved the row after the editor loaded it.
+
+    `current` is the row as it is now, so the view can show both versions.
+    """
+
+    def __init__(self, current):
+        super().__init__("The row was changed by someone else.")
+        self.current = current
+
+
+def _check_goal(pupil: Pupil, goal: Goal | None) -> None:
+    if goal is not None and goal.pupil_id != pupil.pk:
+        raise ValidationError({"goal": GOAL_OF_OTHER_PUPIL})
+
+
+def _may_amend(entry: Entry, user) -> bool:
+    return entry.author_id == user.pk or roles.sees_whole_school(user)
+
+
+def entry_is_correctable(entry: Entry, user, today: date | None = None) -> bool:
+    """True on the Copenhagen day the entry was written, for its author only."""
+    today = today or timezone.localdate()
+    return (
+        entry.author_id == user.pk
+        and not entry.is_struck
+        and timezone.localdate(entry.created_at) == today
+    )
+
+
+@transaction.atomic
+def entry_create(
+    *,
+    pupil: Pupil,
+    author,
+    kind: str,
+    text: str,
+    concerns_date: date,
+    areas: Iterable[Area] = (),
+    goal: Goal | None = None,
+    shared_with_parents: bool = False,
+    shared_with_caseworker: bool = False,
+    shared_with_municipality: bool = False,
+) -> Entry:
+    _check_goal(pupil, goal)
+
+    entry = Entry(
+        pupil=pupil,
+        author=author,
+        kind=kind,
+        text=text,
+        concerns_date=concerns_date,
+        goal=goal,
+        shared_with_parents=shared_with_parents,
+        shared_with_caseworker=shared_with_caseworker,
+        shared_with_municipality=shared_with_municipality,
+    )
+    entry.full_clean()
+    entry.save()
+    entry.areas.set(areas)
+
+    record_access(author, AccessLogEntry.Action.CHANGE, pupil=pupil, what=f"entry {entry.pk} created")
+    return entry
+
+
+@transaction.atomic
+def entry_correct(*, entry: Entry, user, areas: Iterable[Area] = (), **fields) -> Entry:
+    """Change an entry in place; allowed only for its author on the day it was written.
+
+    django-simple-history keeps the text as it was before the correction.
+    """
+    if entry.author_id != user.pk:
+        raise PermissionDenied(CORRECTION_NOT_AUTHOR)
+    if not entry_is_correctable(entry, user):
+        raise ValidationError(CORRECTION_DAY_PASSED)
+
+    _check_goal(entry.pupil, fields.get("goal"))
+
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    entry.edited_at = timezone.now()
+    entry.full_clean()
+    entry.save()
+    entry.areas.set(areas)
+
+    record_access(user, AccessLogEntry.Action.CHANGE, pupil=entry.pupil, what=f"entry {entry.pk} corrected")
+    return entry
+
+
+@transaction.atomic
+def entry_amend(*, entry: Entry, author, text: str) -> Amendment:
+    if not _may_amend(entry, author):
+        raise PermissionDenied(AMEND_NOT_ALLOWED)
+
+    amendment = Amendment(entry=entry, author=author, text=text)
+    amendment.full_clean()
+    amendment.save()
+
+    record_access(author, AccessLogEntry.Action.CHANGE, pupil=entry.pupil, what=f"entry {entry.pk} amended")
+    return amendment
+
+
+@transaction.atomic
+def entry_strike(*, entry: Entry, user, reason: str) -> Entry:
+    """Strike a mistaken entry through. The entry and its text are kept."""
+    if not _may_amend(entry, user):
+        raise PermissionDenied(AMEND_NOT_ALLOWED)
+    if not reason.strip():
+        raise ValidationError({"strike_reason": STRIKE_REASON_MISSING})
+
+    locked = Entry.objects.select_for_update().get(pk=entry.pk)
+    if locked.is_struck:
+        raise ValidationError(ENTRY_ALREADY_STRUCK)
+
+    locked.struck_at = timezone.now()
+    locked.struck_by = user
+    locked.strike_reason = reason.strip()
+    locked.save(update_fields=["struck_at", "struck_by", "strike_reason"])
+
+    record_access(user, AccessLogEntry.Action.CHANGE, pupil=entry.pupil, what=f"entry {entry.pk} struck through")
+    return locked
+
+
+def save_versioned(instance: VersionedModel, *, expected_version: int, user) -> None:
+    """Save an existing versioned row only if nobody saved it since it was loaded.
+
+    The check is an UPDATE ... WHERE version = expected, which also locks the row
+    until the transaction ends, so of two simultaneous saves the second finds the
+    new version and fails. Raises StaleEditError with the row as it is now.
+    """
+    model = type(instance)
+    instance.full_clean(exclude=["version"])
+
+    with transaction.atomic():
+        updated = model.objects.filter(pk=instance.pk, version=expected_version).update(
+            version=F("version") + 1
+        )
+        if updated == 0:
+            raise StaleEditError(model.objects.get(pk=instance.pk))
+
+        # save() rather than update() so django-simple-history records the change.
+        instance.version = expected_version + 1
+        instance.updated_by = user
+        instance.save()
+
+
+@transaction.atomic
+def front_page_save(
+    *, pupil: Pupil, user, overview: str, resources: str, expected_version: int
+) -> FrontPage:
+    """Save the overview; `expected_version` 0 means the editor saw no front page yet."""
+    front_page, created = FrontPage.objects.get_or_create(
+        pupil=pupil, defaults={"version": 0, "updated_by": user}
+    )
+    front_page.overview = overview
+    front_page.resources = resources
+    save_versioned(front_page, expected_version=expected_version, user=user)
+
+    record_access(user, AccessLogEntry.Action.CHANGE, pupil=pupil, what="front page")
+    return front_page
+
+
+@transaction.atomic
+def versioned_create(instance: VersionedModel, *, user) -> VersionedModel:
+    instance.updated_by = user
+    instance.full_clean()
+    instance.save()
+
+    record_access(
+        user,
+        AccessLogEntry.Action.CHANGE,
+        pupil=instance.pupil,
+        what=f"{instance._meta.model_name} {instance.pk} created",
+    )
+    return instance
+
+
+def versioned_update(instance: VersionedModel, *, expected_version: int, user) -> None:
+    save_versioned(instance, expected_version=expected_version, user=user)
+
+    record_access(
+        user,
+        AccessLogEntry.Action.CHANGE,
+        pupil=instance.pupil,
+        what=f"{instance._meta.model_name} {instance.pk} changed",
+    )
+
+
+@transaction.atomic
+def goal_review_create(
+    *, goal: Goal, author, text: str, status: str, reviewed_on: date, entries: Iterable[Entry] = ()
+) -> GoalReview:
+    """Record a review and move the goal to the status the review concluded."""
+    entries = list(entries)
+    if any(entry.pupil_id != goal.pupil_id for entry in entries):
+        raise ValidationError({"entries": GOAL_OF_OTHER_PUPIL})
+
+    review = GoalReview(goal=goal, author=author, text=text, status=status, reviewed_on=reviewed_on)
+    review.full_clean()
+    review.save()
+    review.entries.set(entries)
+
+    Goal.objects.filter(pk=goal.pk).update(
+        status=status, version=F("version") + 1, updated_by=author, updated_at=timezone.now()
+    )
+
+    record_access(author, AccessLogEntry.Action.CHANGE, pupil=goal.pupil, what=f"goal {goal.pk} reviewed")
+    return review

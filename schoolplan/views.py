@@ -1,0 +1,340 @@
+"""Views of the school plan: the pupil list, the plan page, the log and the front page.
+
+Every view fetches the pupil through `schoolplan.access`, which decides who may
+see what; no view repeats the rule.
+"""
+
+from datetime import date
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Model
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from schoolplan import selectors, services
+from schoolplan.access import (
+    get_entry_for_user,
+    get_pupil_for_user,
+    require_front_page_editor,
+    school_of,
+)
+from schoolplan.audit import record_access
+from schoolplan.forms import (
+    AmendmentForm,
+    ChallengeForm,
+    EntryForm,
+    FrontPageForm,
+    GoalForm,
+    GoalReviewForm,
+    LogFilterForm,
+    StrikeForm,
+)
+from schoolplan.models import AccessLogEntry, Challenge, Entry, Goal, PupilGroup
+from schoolplan.sections import Audience, Period, render_context
+
+ENTRIES_PER_PAGE = 25
+PUPILS_PER_PAGE = 50
+
+
+def _school_year_of(day: date) -> Period:
+    """Return the Danish school year (1 August to 31 July) that holds `day`."""
+    first_year = day.year if day.month >= 8 else day.year - 1
+    return Period(date(first_year, 8, 1), date(first_year + 1, 7, 31))
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def pupil_list(request):
+    search = request.GET.get("q", "").strip()[:100]
+    groups = PupilGroup.objects.filter(school=school_of(request.user))
+    try:
+        group_id = int(request.GET["group"])
+    except (KeyError, ValueError):
+        group_id = None
+
+    pupils = selectors.pupil_list(request.user, search=search, group_id=group_id)
+    page = Paginator(pupils, PUPILS_PER_PAGE).get_page(_page_number(request))
+
+    if search:
+        record_access(request.user, AccessLogEntry.Action.SEARCH, what=f"name: {search}")
+
+    context = {
+        "page": page,
+        "search": search,
+        "groups": groups,
+        "group_id": group_id,
+        "today": timezone.localdate(),
+    }
+    return render(request, "schoolplan/pupil_list.html", context)
+
+
+def _plan_context(request, pupil, *, entry_form=None):
+    authors = selectors.log_authors(pupil)
+    filter_form = LogFilterForm(request.GET or None, authors=authors)
+    log_filter = selectors.LogFilter()
+    if filter_form.is_bound and filter_form.is_valid():
+        data = filter_form.cleaned_data
+        log_filter = selectors.LogFilter(
+            kind=data["kind"],
+            area_id=data["area"].pk if data["area"] else None,
+            author_id=data["author"] or None,
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+        )
+
+    entries = selectors.log_entries(pupil, log_filter)
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(_page_number(request))
+    today = timezone.localdate()
+    for entry in page:
+        entry.correctable = services.entry_is_correctable(entry, request.user, today)
+
+    query = request.GET.copy()
+    query.pop("page", None)
+
+    return {
+        "pupil": pupil,
+        "sections": render_context(
+            pupil, _school_year_of(today), Audience.INTERNAL, front_page_only=True
+        ),
+        "page": page,
+        "filter_form": filter_form,
+        "log_filter": log_filter,
+        "filter_query": query.urlencode(),
+        "entry_form": entry_form or EntryForm(pupil=pupil),
+        "today": today,
+    }
+
+
+def plan(request, pupil_id: int):
+    pupil = get_pupil_for_user(request.user, pupil_id)
+
+    record_access(request.user, AccessLogEntry.Action.VIEW, pupil=pupil, what="plan")
+
+    return render(request, "schoolplan/plan.html", _plan_context(request, pupil))
+
+
+def entry_create(request, pupil_id: int):
+    pupil = get_pupil_for_user(request.user, pupil_id)
+
+    form = EntryForm(request.POST or None, pupil=pupil)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.entry_create(
+            pupil=pupil,
+            author=request.user,
+            kind=data["kind"],
+            text=data["text"],
+            concerns_date=data["concerns_date"],
+            areas=data["areas"],
+            goal=data["goal"],
+            shared_with_parents=data["shared_with_parents"],
+            shared_with_caseworker=data["shared_with_caseworker"],
+            shared_with_municipality=data["shared_with_municipality"],
+        )
+        messages.success(request, _("The entry was saved."))
+        return redirect(reverse("schoolplan:plan", args=[pupil.pk]) + "#log")
+
+    return render(request, "schoolplan/entry_form.html", {"pupil": pupil, "form": form})
+
+
+def entry_edit(request, pupil_id: int, entry_id: int):
+    entry = get_entry_for_user(request.user, pupil_id, entry_id)
+    pupil = entry.pupil
+    if not services.entry_is_correctable(entry, request.user):
+        messages.info(request, services.CORRECTION_DAY_PASSED)
+        return redirect("schoolplan:entry_amend", pupil.pk, entry.pk)
+
+    form = EntryForm(request.POST or None, instance=entry, pupil=pupil)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        areas = data.pop("areas")
+        try:
+            services.entry_correct(entry=entry, user=request.user, areas=areas, **data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The entry was corrected."))
+            return redirect(reverse("schoolplan:plan", args=[pupil.pk]) + f"#entry-{entry.pk}")
+
+    context = {"pupil": pupil, "form": form, "entry": entry}
+    return render(request, "schoolplan/entry_form.html", context)
+
+
+def entry_amend(request, pupil_id: int, entry_id: int):
+    entry = get_entry_for_user(request.user, pupil_id, entry_id)
+
+    form = AmendmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.entry_amend(entry=entry, author=request.user, text=form.cleaned_data["text"])
+        messages.success(request, _("The amendment was saved."))
+        return redirect(reverse("schoolplan:plan", args=[entry.pupil_id]) + f"#entry-{entry.pk}")
+
+    context = {"pupil": entry.pupil, "entry": entry, "form": form}
+    return render(request, "schoolplan/entry_amend.html", context)
+
+
+def entry_strike(request, pupil_id: int, entry_id: int):
+    entry = get_entry_for_user(request.user, pupil_id, entry_id)
+
+    form = StrikeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.entry_strike(entry=entry, user=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The entry was struck through."))
+            return redirect(reverse("schoolplan:plan", args=[entry.pupil_id]) + f"#entry-{entry.pk}")
+
+    context = {"pupil": entry.pupil, "entry": entry, "form": form}
+    return render(request, "schoolplan/entry_strike.html", context)
+
+
+def front_page_edit(request, pupil_id: int):
+    pupil = get_pupil_for_user(request.user, pupil_id)
+    require_front_page_editor(request.user)
+
+    current = selectors.front_page(pupil)
+    conflict = None
+    if request.method == "POST":
+        form = FrontPageForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.front_page_save(
+                    pupil=pupil,
+                    user=request.user,
+                    overview=data["overview"],
+                    resources=data["resources"],
+                    expected_version=data["loaded_version"],
+                )
+            except services.StaleEditError as error:
+                conflict = error.current
+                form = _rebind_with_version(form, conflict.version)
+            else:
+                messages.success(request, _("The front page was saved."))
+                return redirect("schoolplan:plan", pupil.pk)
+    else:
+        form = FrontPageForm(
+            initial={
+                "overview": current.overview,
+                "resources": current.resources,
+                "loaded_version": current.version,
+            }
+        )
+
+    context = {"pupil": pupil, "form": form, "conflict": conflict}
+    return render(request, "schoolplan/front_page_form.html", context)
+
+
+def _rebind_with_version(form, version: int):
+    """Return the form with the user's text and the version now saved.
+
+    Saving again then means "I have seen the other version and mine wins".
+    """
+    data = form.data.copy()
+    data["loaded_version"] = str(version)
+    return FrontPageForm(data)
+
+
+def _versioned_edit(request, pupil, *, form_class, instance, template, form_kwargs=None):
+    """Create or edit a versioned row (challenge, goal) with the lost-update check."""
+    form_kwargs = form_kwargs or {}
+    form = form_class(request.POST or None, instance=instance, **form_kwargs)
+    conflict = None
+
+    if request.method == "POST" and form.is_valid():
+        row = form.save(commit=False)
+        row.pupil = pupil
+        try:
+            if row.pk is None:
+                services.versioned_create(row, user=request.user)
+            else:
+                services.versioned_update(
+                    row, expected_version=form.cleaned_data["loaded_version"], user=request.user
+                )
+        except services.StaleEditError as error:
+            conflict = error.current
+            data = request.POST.copy()
+            data["loaded_version"] = str(conflict.version)
+            form = form_class(data, instance=type(instance).objects.get(pk=instance.pk), **form_kwargs)
+            form.is_valid()
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("schoolplan:plan", pupil.pk)
+
+    context = {"pupil": pupil, "form": form, "conflict": conflict, "object": instance}
+    return render(request, template, context)
+
+
+def _get_pupil_row(model: type[Model], pupil, row_id):
+    return get_object_or_404(model, pupil=pupil, pk=row_id)
+
+
+def challenge_edit(request, pupil_id: int, challenge_id: int | None = None):
+    pupil = get_pupil_for_user(request.user, pupil_id)
+    require_front_page_editor(request.user)
+
+    if challenge_id is None:
+        challenge = Challenge(pupil=pupil)
+    else:
+        challenge = _get_pupil_row(Challenge, pupil, challenge_id)
+
+    return _versioned_edit(
+        request,
+        pupil,
+        form_class=ChallengeForm,
+        instance=challenge,
+        template="schoolplan/challenge_form.html",
+    )
+
+
+def goal_edit(request, pupil_id: int, goal_id: int | None = None):
+    pupil = get_pupil_for_user(request.user, pupil_id)
+    require_front_page_editor(request.user)
+
+    goal = Goal(pupil=pupil) if goal_id is None else _get_pupil_row(Goal, pupil, goal_id)
+
+    return _versioned_edit(
+        request,
+        pupil,
+        form_class=GoalForm,
+        instance=goal,
+        template="schoolplan/goal_form.html",
+        form_kwargs={"pupil": pupil},
+    )
+
+
+def goal_review_create(request, pupil_id: int, goal_id: int):
+    pupil = get_pupil_for_user(request.user, pupil_id)
+    require_front_page_editor(request.user)
+    goal = _get_pupil_row(Goal, pupil, goal_id)
+
+    form = GoalReviewForm(request.POST or None, goal=goal)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.goal_review_create(
+            goal=goal,
+            author=request.user,
+            text=data["text"],
+            status=data["status"],
+            reviewed_on=data["reviewed_on"],
+            entries=data["entries"],
+        )
+        messages.success(request, _("The review was saved."))
+        return redirect("schoolplan:plan", pupil.pk)
+
+    context = {"pupil": pupil, "goal": goal, "form": form}
+    return render(request, "schoolplan/goal_review_form.html", context)
+
