@@ -7,8 +7,9 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else
 # differently on SQLite, so a pass there would prove little.
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/skoleplan")
 
-from kanonskolen.settings import *  # noqa: E402,F403
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+from kanonskolen.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

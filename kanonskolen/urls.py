@@ -12,4 +12,3 @@ urlpatterns = [
     path("fravaer/", include("absence.urls")),
     path("opstart/", include("intake.urls")),
 ]
-

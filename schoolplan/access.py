@@ -37,7 +37,12 @@ def visible_pupils(user) -> QuerySet[Pupil]:
 
 def get_pupil_for_user(user, pupil_id) -> Pupil:
     """Return the pupil, or raise Http404 so a guessed URL reveals nothing."""
-    pupil = visible_pupils(user).select_related("school", "group").filter(pk=pupil_id).first()
+    pupil = (
+        visible_pupils(user)
+        .select_related("school", "group")
+        .filter(pk=pupil_id)
+        .first()
+    )
     if pupil is None:
         raise Http404(PUPIL_NOT_FOUND)
 
@@ -46,7 +51,9 @@ def get_pupil_for_user(user, pupil_id) -> Pupil:
 
 def get_entry_for_user(user, pupil_id, entry_id) -> Entry:
     pupil = get_pupil_for_user(user, pupil_id)
-    entry = Entry.objects.filter(pupil=pupil, pk=entry_id).select_related("author").first()
+    entry = (
+        Entry.objects.filter(pupil=pupil, pk=entry_id).select_related("author").first()
+    )
     if entry is None:
         raise Http404(PUPIL_NOT_FOUND)
 

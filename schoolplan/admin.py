@@ -39,7 +39,14 @@ class GuardianInline(admin.TabularInline):
 
 @admin.register(Pupil)
 class PupilAdmin(SimpleHistoryAdmin):
-    list_display = ["full_name", "group", "grade", "start_date", "leaving_date", "school"]
+    list_display = [
+        "full_name",
+        "group",
+        "grade",
+        "start_date",
+        "leaving_date",
+        "school",
+    ]
     list_filter = ["school", "group", "grade"]
     search_fields = ["first_name", "last_name"]
     inlines = [GuardianInline]

@@ -3,7 +3,9 @@
 from schoolplan.models import AccessLogEntry, Pupil
 
 
-def record_access(user, action: str, *, pupil: Pupil | None = None, what: str = "") -> None:
+def record_access(
+    user, action: str, *, pupil: Pupil | None = None, what: str = ""
+) -> None:
     """Append one row to the access log. `what` must not hold note text."""
     AccessLogEntry.objects.create(
         user=user if user.is_authenticated else None,

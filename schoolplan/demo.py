@@ -45,10 +45,14 @@ class DemoStaff:
 
 STAFF = [
     DemoStaff("mette", "Mette", "Kjær", roles.TEACHER, "Lærer", ("Egeholdet",)),
-    DemoStaff("jonas", "Jonas", "Bøgh", roles.TEACHER, "Pædagog", ("Egeholdet", "Bøgeholdet")),
+    DemoStaff(
+        "jonas", "Jonas", "Bøgh", roles.TEACHER, "Pædagog", ("Egeholdet", "Bøgeholdet")
+    ),
     DemoStaff("sofie", "Sofie", "Lund", roles.TEACHER, "Lærer", ("Bøgeholdet",)),
     DemoStaff("ahmad", "Ahmad", "Rasuli", roles.TEACHER, "Lærer", ("Lindeholdet",)),
-    DemoStaff("birgitte", "Birgitte", "Østergaard", roles.TEACHER, "Pædagog", ("Lindeholdet",)),
+    DemoStaff(
+        "birgitte", "Birgitte", "Østergaard", roles.TEACHER, "Pædagog", ("Lindeholdet",)
+    ),
     DemoStaff("karen", "Karen", "Holm", roles.COORDINATOR, "Skolekoordinator"),
     DemoStaff("rasmus", "Rasmus", "Friis", roles.COORDINATOR, "Skolekoordinator"),
     DemoStaff("lene", "Lene", "Skov", roles.LEADERSHIP, "Skoleleder"),
@@ -57,16 +61,62 @@ STAFF = [
 GROUPS = {"Egeholdet": (1, 4), "Bøgeholdet": (5, 7), "Lindeholdet": (7, 9)}
 
 FIRST_NAMES = [
-    "Søren", "Ida", "Malthe", "Freja", "Mikkel", "Alma", "Oliver", "Clara", "Noah", "Ellen",
-    "Emil", "Asta", "Lukas", "Maja", "Villads", "Åse", "Aksel", "Sigrid", "Bjørn",
-    "Liv", "Johan", "Nora", "Magnus", "Rosa",
+    "Søren",
+    "Ida",
+    "Malthe",
+    "Freja",
+    "Mikkel",
+    "Alma",
+    "Oliver",
+    "Clara",
+    "Noah",
+    "Ellen",
+    "Emil",
+    "Asta",
+    "Lukas",
+    "Maja",
+    "Villads",
+    "Åse",
+    "Aksel",
+    "Sigrid",
+    "Bjørn",
+    "Liv",
+    "Johan",
+    "Nora",
+    "Magnus",
+    "Rosa",
 ]
 LAST_NAMES = [
-    "Ærø", "Nørgaard", "Holm", "Damgaard", "Kristoffersen", "Bach", "Thøgersen", "Winther",
-    "Løkke", "Mørch", "Krogh", "Vestergaard", "Juhl", "Bruun", "Brødsgaard", "Sønderby",
+    "Ærø",
+    "Nørgaard",
+    "Holm",
+    "Damgaard",
+    "Kristoffersen",
+    "Bach",
+    "Thøgersen",
+    "Winther",
+    "Løkke",
+    "Mørch",
+    "Krogh",
+    "Vestergaard",
+    "Juhl",
+    "Bruun",
+    "Brødsgaard",
+    "Sønderby",
 ]
-MUNICIPALITIES = ["Aarhus Kommune", "Favrskov Kommune", "Skanderborg Kommune", "Syddjurs Kommune"]
-CASEWORKERS = ["Hanne Vinther", "Peter Graae", "Louise Smed", "Tobias Kirk", "Ditte Hørlyck"]
+MUNICIPALITIES = [
+    "Aarhus Kommune",
+    "Favrskov Kommune",
+    "Skanderborg Kommune",
+    "Syddjurs Kommune",
+]
+CASEWORKERS = [
+    "Hanne Vinther",
+    "Peter Graae",
+    "Louise Smed",
+    "Tobias Kirk",
+    "Ditte Hørlyck",
+]
 
 MORNING = [
     "{name} kom kl. {clock} med taxa og gik selv ind i klassen.",
@@ -268,7 +318,9 @@ def _create_pupil_plan(rng, pupil, staff_for_group, coordinators, areas, today):
             area=areas[code],
             description=rng.choice(CHALLENGES[code]),
             since=pupil.start_date - timedelta(days=rng.randint(200, 900)),
-            status=rng.choice([Challenge.Status.OPEN] * 3 + [Challenge.Status.IMPROVING]),
+            status=rng.choice(
+                [Challenge.Status.OPEN] * 3 + [Challenge.Status.IMPROVING]
+            ),
             updated_by=coordinator,
         )
 
@@ -322,10 +374,14 @@ def _create_pupil_plan(rng, pupil, staff_for_group, coordinators, areas, today):
         if rng.random() > 0.45:
             continue
         kind = rng.choices(kinds, weights)[0]
-        author = coordinator if kind in (Entry.Kind.MEETING, Entry.Kind.STATUS_NOTE) else (
-            rng.choice(staff_for_group)
+        author = (
+            coordinator
+            if kind in (Entry.Kind.MEETING, Entry.Kind.STATUS_NOTE)
+            else (rng.choice(staff_for_group))
         )
-        shared = kind in (Entry.Kind.STATUS_NOTE, Entry.Kind.MEETING) or rng.random() < 0.1
+        shared = (
+            kind in (Entry.Kind.STATUS_NOTE, Entry.Kind.MEETING) or rng.random() < 0.1
+        )
         entry = Entry(
             pupil=pupil,
             concerns_date=day,
@@ -422,9 +478,12 @@ def populate(*, seed: int = 2026, today: date | None = None) -> School:
             group=groups[group_name],
             first_name=first_name,
             last_name=LAST_NAMES[index % len(LAST_NAMES)],
-            date_of_birth=date(today.year - grade - 7, rng.randint(1, 12), rng.randint(1, 28)),
+            date_of_birth=date(
+                today.year - grade - 7, rng.randint(1, 12), rng.randint(1, 28)
+            ),
             grade=grade,
-            start_date=today - timedelta(days=rng.choice([60, 120, 200, 300, 400, 500, 700])),
+            start_date=today
+            - timedelta(days=rng.choice([60, 120, 200, 300, 400, 500, 700])),
             contact_teacher=staff_for_group[index % len(staff_for_group)],
             municipality=rng.choice(MUNICIPALITIES),
             caseworker_name=rng.choice(CASEWORKERS),

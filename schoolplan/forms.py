@@ -37,7 +37,7 @@ class EntryForm(forms.ModelForm):
     text = forms.CharField(
         label=_("Text"),
         max_length=MAX_TEXT_LENGTH,
-        widget=forms.Textarea(attrs={"rows": 4, "autofocus": True}),
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
     class Meta:
@@ -80,7 +80,9 @@ class AmendmentForm(forms.Form):
         label=_("Amendment"),
         max_length=MAX_TEXT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("The original text stays visible; the amendment is shown below it."),
+        help_text=_(
+            "The original text stays visible; the amendment is shown below it."
+        ),
     )
 
 
@@ -96,7 +98,10 @@ class StrikeForm(forms.Form):
 class LogFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     area = forms.ModelChoiceField(
-        label=_("Area"), queryset=Area.objects.all(), required=False, empty_label=_("All areas")
+        label=_("Area"),
+        queryset=Area.objects.all(),
+        required=False,
+        empty_label=_("All areas"),
     )
     author = forms.TypedChoiceField(label=_("Author"), required=False, coerce=int)
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
@@ -106,7 +111,8 @@ class LogFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [("", _("All kinds"))] + list(Entry.Kind.choices)
         self.fields["author"].choices = [("", _("All authors"))] + [
-            (author.pk, author.get_full_name() or author.get_username()) for author in authors
+            (author.pk, author.get_full_name() or author.get_username())
+            for author in authors
         ]
 
     def clean(self):
@@ -155,7 +161,10 @@ class ChallengeForm(VersionedForm):
     class Meta:
         model = Challenge
         fields = ["area", "description", "since", "status"]
-        widgets = {"since": DateInput(), "description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "since": DateInput(),
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def clean_since(self):
         value = self.cleaned_data["since"]
@@ -229,4 +238,3 @@ class GoalReviewForm(forms.ModelForm):
         value = self.cleaned_data["reviewed_on"]
         _check_date_range(value, allow_future_days=0)
         return value
-

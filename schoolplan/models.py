@@ -53,7 +53,10 @@ class PupilGroup(models.Model):
     """A group (hold) of usually 4-10 pupils and the staff who work with it."""
 
     school = models.ForeignKey(
-        School, on_delete=models.PROTECT, related_name="groups", verbose_name=_("school")
+        School,
+        on_delete=models.PROTECT,
+        related_name="groups",
+        verbose_name=_("school"),
     )
     name = models.CharField(_("name"), max_length=100)
     staff = models.ManyToManyField(
@@ -106,7 +109,10 @@ class Pupil(models.Model):
     """A pupil (elev). Identified by name and date of birth, never by CPR number."""
 
     school = models.ForeignKey(
-        School, on_delete=models.PROTECT, related_name="pupils", verbose_name=_("school")
+        School,
+        on_delete=models.PROTECT,
+        related_name="pupils",
+        verbose_name=_("school"),
     )
     group = models.ForeignKey(
         PupilGroup,
@@ -136,7 +142,9 @@ class Pupil(models.Model):
     )
     municipality = models.CharField(_("municipality"), max_length=100, blank=True)
     caseworker_name = models.CharField(_("caseworker"), max_length=200, blank=True)
-    caseworker_phone = models.CharField(_("caseworker's phone"), max_length=40, blank=True)
+    caseworker_phone = models.CharField(
+        _("caseworker's phone"), max_length=40, blank=True
+    )
     caseworker_email = models.EmailField(_("caseworker's e-mail"), blank=True)
     ppr_contact = models.CharField(_("PPR contact"), max_length=200, blank=True)
 
@@ -160,11 +168,16 @@ class Guardian(models.Model):
     """A parent or other guardian of a pupil."""
 
     pupil = models.ForeignKey(
-        Pupil, on_delete=models.CASCADE, related_name="guardians", verbose_name=_("pupil")
+        Pupil,
+        on_delete=models.CASCADE,
+        related_name="guardians",
+        verbose_name=_("pupil"),
     )
     name = models.CharField(_("name"), max_length=200)
     relation = models.CharField(
-        _("relation"), max_length=60, help_text=_("For example mother, father, foster parent.")
+        _("relation"),
+        max_length=60,
+        help_text=_("For example mother, father, foster parent."),
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -205,7 +218,10 @@ class FrontPage(VersionedModel):
     """The written overview and the pupil's resources at the top of the plan."""
 
     pupil = models.OneToOneField(
-        Pupil, on_delete=models.CASCADE, related_name="front_page", verbose_name=_("pupil")
+        Pupil,
+        on_delete=models.CASCADE,
+        related_name="front_page",
+        verbose_name=_("pupil"),
     )
     overview = models.TextField(_("overview"), blank=True)
     resources = models.TextField(
@@ -233,7 +249,10 @@ class Challenge(VersionedModel):
         RESOLVED = "resolved", _("Resolved")
 
     pupil = models.ForeignKey(
-        Pupil, on_delete=models.CASCADE, related_name="challenges", verbose_name=_("pupil")
+        Pupil,
+        on_delete=models.CASCADE,
+        related_name="challenges",
+        verbose_name=_("pupil"),
     )
     area = models.ForeignKey(Area, on_delete=models.PROTECT, verbose_name=_("area"))
     description = models.TextField(_("description"))
@@ -338,7 +357,9 @@ class Entry(models.Model):
     )
     shared_with_parents = models.BooleanField(_("parents"), default=False)
     shared_with_caseworker = models.BooleanField(_("caseworker"), default=False)
-    shared_with_municipality = models.BooleanField(_("municipality and PPR"), default=False)
+    shared_with_municipality = models.BooleanField(
+        _("municipality and PPR"), default=False
+    )
     struck_at = models.DateTimeField(_("struck through"), null=True, blank=True)
     struck_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -381,7 +402,10 @@ class Amendment(models.Model):
     """A later addition to an entry; the entry's original text stays as written."""
 
     entry = models.ForeignKey(
-        Entry, on_delete=models.CASCADE, related_name="amendments", verbose_name=_("entry")
+        Entry,
+        on_delete=models.CASCADE,
+        related_name="amendments",
+        verbose_name=_("entry"),
     )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("author")

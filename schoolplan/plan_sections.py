@@ -39,10 +39,28 @@ def _log(pupil, period, audience):
 
 
 def register_sections() -> None:
-    register(Section("pupil", _("Pupil"), "schoolplan/sections/pupil.html", 10, _pupil_details))
-    register(Section("overview", _("Overview"), "schoolplan/sections/overview.html", 20, _overview))
     register(
-        Section("challenges", _("Challenges"), "schoolplan/sections/challenges.html", 30, _challenges)
+        Section(
+            "pupil", _("Pupil"), "schoolplan/sections/pupil.html", 10, _pupil_details
+        )
+    )
+    register(
+        Section(
+            "overview",
+            _("Overview"),
+            "schoolplan/sections/overview.html",
+            20,
+            _overview,
+        )
+    )
+    register(
+        Section(
+            "challenges",
+            _("Challenges"),
+            "schoolplan/sections/challenges.html",
+            30,
+            _challenges,
+        )
     )
     register(Section("goals", _("Goals"), "schoolplan/sections/goals.html", 40, _goals))
     register(

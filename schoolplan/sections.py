@@ -83,7 +83,8 @@ def sections_for(audience: str, *, front_page_only: bool = False) -> list[Sectio
     chosen = [
         section
         for section in _registry.values()
-        if section.visible_to(audience) and (section.on_front_page or not front_page_only)
+        if section.visible_to(audience)
+        and (section.on_front_page or not front_page_only)
     ]
     return sorted(chosen, key=lambda section: section.order)
 

@@ -7,15 +7,27 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from schoolplan.access import visible_pupils
-from schoolplan.models import Amendment, Challenge, Entry, FrontPage, Goal, GoalReview, Pupil
+from schoolplan.models import (
+    Amendment,
+    Challenge,
+    Entry,
+    FrontPage,
+    Goal,
+    GoalReview,
+    Pupil,
+)
 from schoolplan.sections import ENTRY_SHARING_FIELD, Audience, Period
 
 
-def pupil_list(user, *, search: str = "", group_id: int | None = None) -> QuerySet[Pupil]:
+def pupil_list(
+    user, *, search: str = "", group_id: int | None = None
+) -> QuerySet[Pupil]:
     pupils = visible_pupils(user).select_related("group", "contact_teacher")
 
     for word in search.split()[:5]:
-        pupils = pupils.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word))
+        pupils = pupils.filter(
+            Q(first_name__icontains=word) | Q(last_name__icontains=word)
+        )
     if group_id is not None:
         pupils = pupils.filter(group_id=group_id)
 
@@ -33,7 +45,11 @@ class LogFilter:
     @property
     def is_active(self) -> bool:
         return bool(
-            self.kind or self.area_id or self.author_id or self.date_from or self.date_to
+            self.kind
+            or self.area_id
+            or self.author_id
+            or self.date_from
+            or self.date_to
         )
 
 
@@ -65,7 +81,9 @@ def log_entries(pupil: Pupil, log_filter: LogFilter | None = None) -> QuerySet[E
     return entries
 
 
-def entries_for_audience(pupil: Pupil, audience: str, period: Period) -> QuerySet[Entry]:
+def entries_for_audience(
+    pupil: Pupil, audience: str, period: Period
+) -> QuerySet[Entry]:
     """Return the entries of a period that may go to `audience`.
 
     Internal documents get every entry; an outside audience only the entries
@@ -77,7 +95,9 @@ def entries_for_audience(pupil: Pupil, audience: str, period: Period) -> QuerySe
     if audience == Audience.INTERNAL:
         return entries
 
-    return entries.filter(**{ENTRY_SHARING_FIELD[audience]: True}, struck_at__isnull=True)
+    return entries.filter(
+        **{ENTRY_SHARING_FIELD[audience]: True}, struck_at__isnull=True
+    )
 
 
 def log_authors(pupil: Pupil):
@@ -92,9 +112,9 @@ def log_authors(pupil: Pupil):
 
 def front_page(pupil: Pupil) -> FrontPage:
     """Return the pupil's front page, or an unsaved empty one if none was written."""
-    return FrontPage.objects.filter(pupil=pupil).select_related("updated_by").first() or (
-        FrontPage(pupil=pupil, version=0)
-    )
+    return FrontPage.objects.filter(pupil=pupil).select_related(
+        "updated_by"
+    ).first() or (FrontPage(pupil=pupil, version=0))
 
 
 def open_challenges(pupil: Pupil) -> QuerySet[Challenge]:
@@ -129,7 +149,9 @@ def goals_with_reviews(pupil: Pupil, *, current_only: bool) -> QuerySet[Goal]:
 
 def latest_status_note(pupil: Pupil) -> Entry | None:
     return (
-        Entry.objects.filter(pupil=pupil, kind=Entry.Kind.STATUS_NOTE, struck_at__isnull=True)
+        Entry.objects.filter(
+            pupil=pupil, kind=Entry.Kind.STATUS_NOTE, struck_at__isnull=True
+        )
         .select_related("author")
         .order_by("-concerns_date", "-created_at")
         .first()

@@ -1,4 +1,4 @@
-"""Writes to the school plan. Each function validates first and runs in a transaction."""
+"""Writes to the school plan; each function validates first, inside a transaction."""
 
 from collections.abc import Iterable
 from datetime import date
@@ -24,12 +24,15 @@ from schoolplan.models import (
 )
 
 CORRECTION_DAY_PASSED = _(
-    "The entry can only be corrected on the day it was written. Add an amendment instead."
+    "The entry can only be corrected on the day it was written. "
+    "Add an amendment instead."
 )
 CORRECTION_NOT_AUTHOR = _("Only the author can correct an entry.")
 ENTRY_ALREADY_STRUCK = _("The entry is already struck through.")
 STRIKE_REASON_MISSING = _("Write why the entry is struck through.")
-AMEND_NOT_ALLOWED = _("Only the author, coordinators and leadership may amend or strike entries.")
+AMEND_NOT_ALLOWED = _(
+    "Only the author, coordinators and leadership may amend or strike entries."
+)
 GOAL_OF_OTHER_PUPIL = _("The goal belongs to another pupil.")
 
 
@@ -94,7 +97,12 @@ def entry_create(
     entry.save()
     entry.areas.set(areas)
 
-    record_access(author, AccessLogEntry.Action.CHANGE, pupil=pupil, what=f"entry {entry.pk} created")
+    record_access(
+        author,
+        AccessLogEntry.Action.CHANGE,
+        pupil=pupil,
+        what=f"entry {entry.pk} created",
+    )
     return entry
 
 
@@ -118,7 +126,12 @@ def entry_correct(*, entry: Entry, user, areas: Iterable[Area] = (), **fields) -
     entry.save()
     entry.areas.set(areas)
 
-    record_access(user, AccessLogEntry.Action.CHANGE, pupil=entry.pupil, what=f"entry {entry.pk} corrected")
+    record_access(
+        user,
+        AccessLogEntry.Action.CHANGE,
+        pupil=entry.pupil,
+        what=f"entry {entry.pk} corrected",
+    )
     return entry
 
 
@@ -131,7 +144,12 @@ def entry_amend(*, entry: Entry, author, text: str) -> Amendment:
     amendment.full_clean()
     amendment.save()
 
-    record_access(author, AccessLogEntry.Action.CHANGE, pupil=entry.pupil, what=f"entry {entry.pk} amended")
+    record_access(
+        author,
+        AccessLogEntry.Action.CHANGE,
+        pupil=entry.pupil,
+        what=f"entry {entry.pk} amended",
+    )
     return amendment
 
 
@@ -152,7 +170,12 @@ def entry_strike(*, entry: Entry, user, reason: str) -> Entry:
     locked.strike_reason = reason.strip()
     locked.save(update_fields=["struck_at", "struck_by", "strike_reason"])
 
-    record_access(user, AccessLogEntry.Action.CHANGE, pupil=entry.pupil, what=f"entry {entry.pk} struck through")
+    record_access(
+        user,
+        AccessLogEntry.Action.CHANGE,
+        pupil=entry.pupil,
+        what=f"entry {entry.pk} struck through",
+    )
     return locked
 
 
@@ -183,7 +206,10 @@ def save_versioned(instance: VersionedModel, *, expected_version: int, user) -> 
 def front_page_save(
     *, pupil: Pupil, user, overview: str, resources: str, expected_version: int
 ) -> FrontPage:
-    """Save the overview; `expected_version` 0 means the editor saw no front page yet."""
+    """Save the overview and resources.
+
+    `expected_version` 0 means the editor saw no front page yet.
+    """
     front_page, created = FrontPage.objects.get_or_create(
         pupil=pupil, defaults={"version": 0, "updated_by": user}
     )
@@ -223,21 +249,37 @@ def versioned_update(instance: VersionedModel, *, expected_version: int, user) -
 
 @transaction.atomic
 def goal_review_create(
-    *, goal: Goal, author, text: str, status: str, reviewed_on: date, entries: Iterable[Entry] = ()
+    *,
+    goal: Goal,
+    author,
+    text: str,
+    status: str,
+    reviewed_on: date,
+    entries: Iterable[Entry] = (),
 ) -> GoalReview:
     """Record a review and move the goal to the status the review concluded."""
     entries = list(entries)
     if any(entry.pupil_id != goal.pupil_id for entry in entries):
         raise ValidationError({"entries": GOAL_OF_OTHER_PUPIL})
 
-    review = GoalReview(goal=goal, author=author, text=text, status=status, reviewed_on=reviewed_on)
+    review = GoalReview(
+        goal=goal, author=author, text=text, status=status, reviewed_on=reviewed_on
+    )
     review.full_clean()
     review.save()
     review.entries.set(entries)
 
     Goal.objects.filter(pk=goal.pk).update(
-        status=status, version=F("version") + 1, updated_by=author, updated_at=timezone.now()
+        status=status,
+        version=F("version") + 1,
+        updated_by=author,
+        updated_at=timezone.now(),
     )
 
-    record_access(author, AccessLogEntry.Action.CHANGE, pupil=goal.pupil, what=f"goal {goal.pk} reviewed")
+    record_access(
+        author,
+        AccessLogEntry.Action.CHANGE,
+        pupil=goal.pupil,
+        what=f"goal {goal.pk} reviewed",
+    )
     return review

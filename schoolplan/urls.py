@@ -8,7 +8,11 @@ urlpatterns = [
     path("", views.pupil_list, name="pupil_list"),
     path("<int:pupil_id>/", views.plan, name="plan"),
     path("<int:pupil_id>/notater/nyt/", views.entry_create, name="entry_create"),
-    path("<int:pupil_id>/notater/<int:entry_id>/ret/", views.entry_edit, name="entry_edit"),
+    path(
+        "<int:pupil_id>/notater/<int:entry_id>/ret/",
+        views.entry_edit,
+        name="entry_edit",
+    ),
     path(
         "<int:pupil_id>/notater/<int:entry_id>/tilfoej/",
         views.entry_amend,
@@ -20,7 +24,9 @@ urlpatterns = [
         name="entry_strike",
     ),
     path("<int:pupil_id>/forside/", views.front_page_edit, name="front_page_edit"),
-    path("<int:pupil_id>/udfordringer/ny/", views.challenge_edit, name="challenge_create"),
+    path(
+        "<int:pupil_id>/udfordringer/ny/", views.challenge_edit, name="challenge_create"
+    ),
     path(
         "<int:pupil_id>/udfordringer/<int:challenge_id>/",
         views.challenge_edit,

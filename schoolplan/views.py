@@ -33,7 +33,7 @@ from schoolplan.forms import (
     LogFilterForm,
     StrikeForm,
 )
-from schoolplan.models import AccessLogEntry, Challenge, Entry, Goal, PupilGroup
+from schoolplan.models import AccessLogEntry, Challenge, Goal, PupilGroup
 from schoolplan.sections import Audience, Period, render_context
 
 ENTRIES_PER_PAGE = 25
@@ -65,7 +65,9 @@ def pupil_list(request):
     page = Paginator(pupils, PUPILS_PER_PAGE).get_page(_page_number(request))
 
     if search:
-        record_access(request.user, AccessLogEntry.Action.SEARCH, what=f"name: {search}")
+        record_access(
+            request.user, AccessLogEntry.Action.SEARCH, what=f"name: {search}"
+        )
 
     context = {
         "page": page,
@@ -126,6 +128,7 @@ def entry_create(request, pupil_id: int):
     pupil = get_pupil_for_user(request.user, pupil_id)
 
     form = EntryForm(request.POST or None, pupil=pupil)
+    form.fields["text"].widget.attrs["autofocus"] = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         services.entry_create(
@@ -163,7 +166,9 @@ def entry_edit(request, pupil_id: int, entry_id: int):
             form.add_error(None, error)
         else:
             messages.success(request, _("The entry was corrected."))
-            return redirect(reverse("schoolplan:plan", args=[pupil.pk]) + f"#entry-{entry.pk}")
+            return redirect(
+                reverse("schoolplan:plan", args=[pupil.pk]) + f"#entry-{entry.pk}"
+            )
 
     context = {"pupil": pupil, "form": form, "entry": entry}
     return render(request, "schoolplan/entry_form.html", context)
@@ -174,9 +179,13 @@ def entry_amend(request, pupil_id: int, entry_id: int):
 
     form = AmendmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.entry_amend(entry=entry, author=request.user, text=form.cleaned_data["text"])
+        services.entry_amend(
+            entry=entry, author=request.user, text=form.cleaned_data["text"]
+        )
         messages.success(request, _("The amendment was saved."))
-        return redirect(reverse("schoolplan:plan", args=[entry.pupil_id]) + f"#entry-{entry.pk}")
+        return redirect(
+            reverse("schoolplan:plan", args=[entry.pupil_id]) + f"#entry-{entry.pk}"
+        )
 
     context = {"pupil": entry.pupil, "entry": entry, "form": form}
     return render(request, "schoolplan/entry_amend.html", context)
@@ -188,12 +197,16 @@ def entry_strike(request, pupil_id: int, entry_id: int):
     form = StrikeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.entry_strike(entry=entry, user=request.user, reason=form.cleaned_data["reason"])
+            services.entry_strike(
+                entry=entry, user=request.user, reason=form.cleaned_data["reason"]
+            )
         except ValidationError as error:
             form.add_error(None, error)
         else:
             messages.success(request, _("The entry was struck through."))
-            return redirect(reverse("schoolplan:plan", args=[entry.pupil_id]) + f"#entry-{entry.pk}")
+            return redirect(
+                reverse("schoolplan:plan", args=[entry.pupil_id]) + f"#entry-{entry.pk}"
+            )
 
     context = {"pupil": entry.pupil, "entry": entry, "form": form}
     return render(request, "schoolplan/entry_strike.html", context)
@@ -246,7 +259,9 @@ def _rebind_with_version(form, version: int):
     return FrontPageForm(data)
 
 
-def _versioned_edit(request, pupil, *, form_class, instance, template, form_kwargs=None):
+def _versioned_edit(
+    request, pupil, *, form_class, instance, template, form_kwargs=None
+):
     """Create or edit a versioned row (challenge, goal) with the lost-update check."""
     form_kwargs = form_kwargs or {}
     form = form_class(request.POST or None, instance=instance, **form_kwargs)
@@ -260,13 +275,17 @@ def _versioned_edit(request, pupil, *, form_class, instance, template, form_kwar
                 services.versioned_create(row, user=request.user)
             else:
                 services.versioned_update(
-                    row, expected_version=form.cleaned_data["loaded_version"], user=request.user
+                    row,
+                    expected_version=form.cleaned_data["loaded_version"],
+                    user=request.user,
                 )
         except services.StaleEditError as error:
             conflict = error.current
             data = request.POST.copy()
             data["loaded_version"] = str(conflict.version)
-            form = form_class(data, instance=type(instance).objects.get(pk=instance.pk), **form_kwargs)
+            form = form_class(
+                data, instance=type(instance).objects.get(pk=instance.pk), **form_kwargs
+            )
             form.is_valid()
         except ValidationError as error:
             form.add_error(None, error)
@@ -304,7 +323,9 @@ def goal_edit(request, pupil_id: int, goal_id: int | None = None):
     pupil = get_pupil_for_user(request.user, pupil_id)
     require_front_page_editor(request.user)
 
-    goal = Goal(pupil=pupil) if goal_id is None else _get_pupil_row(Goal, pupil, goal_id)
+    goal = (
+        Goal(pupil=pupil) if goal_id is None else _get_pupil_row(Goal, pupil, goal_id)
+    )
 
     return _versioned_edit(
         request,
@@ -337,4 +358,3 @@ def goal_review_create(request, pupil_id: int, goal_id: int):
 
     context = {"pupil": pupil, "goal": goal, "form": form}
     return render(request, "schoolplan/goal_review_form.html", context)
-

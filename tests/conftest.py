@@ -1,13 +1,28 @@
 """The fixed cast every view test uses: one user per role, and outsiders."""
 
 import pytest
+from django.contrib.auth.models import Group
 
 from schoolplan import roles
+from schoolplan.models import Area
 from tests.factories import PupilFactory, PupilGroupFactory, SchoolFactory, make_staff
 
 
 @pytest.fixture
-def school(db):
+def reference_data(db):
+    """Recreate the rows the data migrations made.
+
+    A transactional test flushes every table afterwards, data migrations
+    included, so later tests must not count on those rows being there.
+    """
+    for name in roles.ROLE_GROUPS:
+        Group.objects.get_or_create(name=name)
+    for position, code in enumerate(Area.Code.values):
+        Area.objects.get_or_create(code=code, defaults={"position": position})
+
+
+@pytest.fixture
+def school(reference_data):
     return SchoolFactory(name="Kanonskolen")
 
 
@@ -34,7 +49,9 @@ def other_pupil(other_group):
 
 @pytest.fixture
 def teacher(school, group):
-    return make_staff(school=school, role=roles.TEACHER, groups=[group], username="laerer")
+    return make_staff(
+        school=school, role=roles.TEACHER, groups=[group], username="laerer"
+    )
 
 
 @pytest.fixture
@@ -48,7 +65,7 @@ def leader(school):
 
 
 @pytest.fixture
-def outsider(db):
+def outsider(reference_data):
     """A coordinator of another school: sees none of this school's pupils."""
     other_school = SchoolFactory(name="Nabo-skolen")
     return make_staff(school=other_school, role=roles.COORDINATOR, username="udefra")

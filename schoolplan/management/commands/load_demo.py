@@ -9,13 +9,17 @@ from schoolplan import demo
 
 class Command(BaseCommand):
     help = (
-        "Fill the database with an invented demo school (staff, pupils, a year of plans). "
+        "Fill the database with an invented demo school "
+        "(staff, pupils, a year of plans). "
         "Running it again adds nothing that is already there."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--seed", type=int, default=2026, help="Seed for the invented data (default 2026)."
+            "--seed",
+            type=int,
+            default=2026,
+            help="Seed for the invented data (default 2026).",
         )
 
     def handle(self, *args, seed, **options):
@@ -31,7 +35,9 @@ class Command(BaseCommand):
                 import_module(module_name).populate(school=school, seed=seed)
 
         self.stdout.write(self.style.SUCCESS(f"Demo school ready: {school.name}"))
-        self.stdout.write(f"Log in at http://127.0.0.1:8000/ with password {demo.DEMO_PASSWORD!r}:")
+        self.stdout.write(
+            f"Log in at http://127.0.0.1:8000/ with password {demo.DEMO_PASSWORD!r}:"
+        )
         for person in demo.STAFF:
             groups = ", ".join(person.groups) or "hele skolen"
             self.stdout.write(f"  {person.username:<10} {person.role:<18} {groups}")

@@ -1,0 +1,68 @@
+"""The demo school: deterministic for a seed, and loading it twice adds nothing."""
+
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.db.models.functions import Length
+
+from schoolplan import demo
+from schoolplan.models import Entry, Pupil, PupilGroup, StaffMember
+
+TODAY = date(2026, 12, 4)
+
+
+def _fingerprint():
+    return (
+        list(
+            Pupil.objects.order_by("pk").values_list("first_name", "last_name", "grade")
+        ),
+        Entry.objects.count(),
+        list(Entry.objects.order_by("pk").values_list("kind", "concerns_date")[:50]),
+    )
+
+
+def _load_and_fingerprint(seed):
+    with transaction.atomic():
+        demo.populate(seed=seed, today=TODAY)
+        fingerprint = _fingerprint()
+        transaction.set_rollback(True)
+    return fingerprint
+
+
+def test_demo_same_seed_same_school(reference_data):
+    assert _load_and_fingerprint(7) == _load_and_fingerprint(7)
+
+
+def test_demo_other_seed_other_school(reference_data):
+    assert _load_and_fingerprint(7) != _load_and_fingerprint(8)
+
+
+def test_demo_shape(reference_data):
+    demo.populate(seed=2026, today=TODAY)
+
+    assert PupilGroup.objects.count() == 3
+    assert StaffMember.objects.count() == 8
+    assert 20 <= Pupil.objects.count() <= 30
+    assert Entry.objects.filter(shared_with_parents=True).exists()
+    assert Entry.objects.filter(shared_with_municipality=True).exists()
+    assert Entry.objects.filter(text__contains="ø").exists()
+    assert (
+        Entry.objects.annotate(length=Length("text")).filter(length__gte=800).exists()
+    )
+
+
+@pytest.mark.django_db
+def test_load_demo_twice_adds_nothing(reference_data, capsys):
+    call_command("load_demo")
+    counts = (Pupil.objects.count(), Entry.objects.count(), StaffMember.objects.count())
+
+    call_command("load_demo")
+
+    assert (
+        Pupil.objects.count(),
+        Entry.objects.count(),
+        StaffMember.objects.count(),
+    ) == (counts)
+    assert "skoleplan-demo" in capsys.readouterr().out
