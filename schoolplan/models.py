@@ -17,6 +17,11 @@ class School(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     logo = models.ImageField(_("logo for the PDF"), upload_to="logos/", blank=True)
+    require_two_factor_for_leadership = models.BooleanField(
+        _("leadership must use two-factor login"),
+        default=False,
+        help_text=_("Leadership must set up and use a code app (TOTP) to log in."),
+    )
 
     class Meta:
         verbose_name = _("school")
