@@ -183,6 +183,9 @@ if env_bool("AXES_BEHIND_PROXY", False):
 
 OTP_TOTP_ISSUER = "Skoleplan"
 
+# `manage.py apply_retention` acts on pupils who left more than this many years ago.
+PUPIL_RETENTION_YEARS = env_int("PUPIL_RETENTION_YEARS", 5)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "schoolplan:pupil_list"
 LOGOUT_REDIRECT_URL = "login"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from schoolplan import views
+from schoolplan import privacy_views, views
 
 app_name = "schoolplan"
 
@@ -38,5 +38,18 @@ urlpatterns = [
         "<int:pupil_id>/maal/<int:goal_id>/evaluering/",
         views.goal_review_create,
         name="goal_review_create",
+    ),
+]
+
+urlpatterns += [
+    path(
+        "<int:pupil_id>/adgangslog/",
+        privacy_views.pupil_access_log,
+        name="pupil_access_log",
+    ),
+    path(
+        "<int:pupil_id>/indsigt/",
+        privacy_views.pupil_data_export,
+        name="pupil_data_export",
     ),
 ]

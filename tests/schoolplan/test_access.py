@@ -44,6 +44,8 @@ def _url(name, objects):
         "goal_create": [pupil],
         "goal_edit": [pupil, objects["goal"].pk],
         "goal_review_create": [pupil, objects["goal"].pk],
+        "pupil_access_log": [pupil],
+        "pupil_data_export": [pupil],
     }[name]
     return reverse(f"schoolplan:{name}", args=args)
 
@@ -92,6 +94,18 @@ EXPECTED = {
     "goal_review_create": {
         "teacher": 403,
         "coordinator": 200,
+        "leader": 200,
+        "outsider": 404,
+    },
+    "pupil_access_log": {
+        "teacher": 403,
+        "coordinator": 403,
+        "leader": 200,
+        "outsider": 404,
+    },
+    "pupil_data_export": {
+        "teacher": 403,
+        "coordinator": 403,
         "leader": 200,
         "outsider": 404,
     },
