@@ -54,7 +54,8 @@ def _page_number(request) -> int:
 
 
 def pupil_list(request):
-    search = request.GET.get("q", "").strip()[:100]
+    # PostgreSQL rejects NUL in text, so it is dropped rather than sent along.
+    search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
     groups = PupilGroup.objects.filter(school=school_of(request.user))
     try:
         group_id = int(request.GET["group"])
@@ -69,8 +70,12 @@ def pupil_list(request):
             request.user, AccessLogEntry.Action.SEARCH, what=f"name: {search}"
         )
 
+    query = request.GET.copy()
+    query.pop("page", None)
+
     context = {
         "page": page,
+        "filter_query": query.urlencode(),
         "search": search,
         "groups": groups,
         "group_id": group_id,
