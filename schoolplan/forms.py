@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kanonskolen.forms import BootstrapWidgetsMixin
 from schoolplan.models import Area, Challenge, Entry, Goal, GoalReview
 
 ENTRY_DATE_IN_FUTURE = _("The date cannot be later than today.")
@@ -31,7 +32,7 @@ def _check_date_range(value: date | None, *, allow_future_days: int | None) -> N
             raise forms.ValidationError(ENTRY_DATE_IN_FUTURE)
 
 
-class EntryForm(forms.ModelForm):
+class EntryForm(BootstrapWidgetsMixin, forms.ModelForm):
     """The quick form for a log entry: date, kind, text, areas, goal, sharing."""
 
     text = forms.CharField(
@@ -95,7 +96,7 @@ class StrikeForm(forms.Form):
     )
 
 
-class LogFilterForm(forms.Form):
+class LogFilterForm(BootstrapWidgetsMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     area = forms.ModelChoiceField(
         label=_("Area"),

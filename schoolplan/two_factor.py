@@ -34,6 +34,10 @@ REQUIRED_CANNOT_DISABLE = gettext_lazy(
     "Your school requires two-factor login for leadership, so it cannot be turned off."
 )
 
+# Session key marking that this login needs no code (no device, not required).
+# A device added later in another session takes effect at the next login.
+SESSION_CLEARED_KEY = "two_factor_cleared_for"
+
 # Paths an unverified user may still open (besides static files).
 OPEN_URL_NAMES = ("logout", "totp_setup", "totp_verify")
 
@@ -86,27 +90,31 @@ class TwoFactorMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not user.is_verified():
-            target = self._target(request)
-            if target is not None:
-                query = urlencode({"next": request.get_full_path()})
-                return redirect(f"{reverse(target)}?{query}")
+        cleared = request.session.get(SESSION_CLEARED_KEY) == user.pk
+        if user.is_authenticated and not cleared and not user.is_verified():
+            if not self._is_open(request):
+                target = self._target(user)
+                if target is not None:
+                    query = urlencode({"next": request.get_full_path()})
+                    return redirect(f"{reverse(target)}?{query}")
+                # Nothing to verify for this login; later requests skip the lookups.
+                request.session[SESSION_CLEARED_KEY] = user.pk
 
         return self.get_response(request)
 
-    def _target(self, request):
+    def _is_open(self, request) -> bool:
         if request.path.startswith(settings.STATIC_URL):
-            return None
+            return True
         try:
             match = resolve(request.path_info)
         except Resolver404:
-            return None
-        if match.url_name in OPEN_URL_NAMES:
-            return None
+            return True
+        return match.url_name in OPEN_URL_NAMES
 
-        if confirmed_device(request.user) is not None:
+    def _target(self, user) -> str | None:
+        if confirmed_device(user) is not None:
             return "totp_verify"
-        if is_required(request.user):
+        if is_required(user):
             return "totp_setup"
         return None
 

@@ -1,0 +1,377 @@
+"""Load test: 30 simulated staff against gunicorn and PostgreSQL on 127.0.0.1.
+
+    .venv/bin/python bench/load.py [--users 30] [--seconds 120] [--port 8765]
+
+Creates its own database (skoleplan_load), loads the demo school, starts
+gunicorn on 127.0.0.1 only, and lets each simulated staff member loop through
+a morning's work: open the pupil list and plans, write entries, save the
+morning register (when the absence app offers one) and, once a minute, one
+PDF export (when the plan offers one). The run is bounded by --seconds and by
+--max-requests. Afterwards it prints requests per second, latency percentiles
+per kind of request and the errors, and checks that every entry and
+registration that got a success response is in the database.
+"""
+
+import argparse
+import os
+import random
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg2
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+PASSWORD = "skoleplan-demo"
+TEACHERS = ["mette", "jonas", "sofie", "ahmad", "birgitte"]
+OFFICE = ["karen", "rasmus", "lene"]
+CSRF_PATTERN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+@dataclass
+class Results:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: list[str] = field(default_factory=list)
+    saved_entries: list[str] = field(default_factory=list)
+    saved_registers: list[tuple[str, str]] = field(default_factory=list)
+    requests: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def record(self, kind: str, seconds: float) -> None:
+        with self.lock:
+            self.latencies[kind].append(seconds)
+            self.requests += 1
+
+    def error(self, message: str) -> None:
+        with self.lock:
+            self.errors.append(message)
+
+
+def run(command, **kwargs):
+    return subprocess.run(command, cwd=ROOT, check=True, **kwargs)
+
+
+def prepare_database(database_url: str, name: str) -> None:
+    run(["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", name])
+    run(["createdb", "-h", "127.0.0.1", "-U", "postgres", name])
+    environment = server_environment(database_url)
+    run([PYTHON, "manage.py", "migrate", "-v0"], env=environment)
+    run([PYTHON, "manage.py", "load_demo"], env=environment, stdout=subprocess.DEVNULL)
+    run(
+        [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
+        env=environment,
+    )
+
+
+def server_environment(database_url: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "load-test-only-secret-key-" + "q" * 40,
+        "DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0",
+        "SECURE_HSTS_SECONDS": "0",
+        # Plain HTTP on 127.0.0.1: cookies must not be marked Secure here.
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+        # The load comes from one address; lockout would only measure itself.
+        "AXES_FAILURE_LIMIT": "1000",
+    }
+
+
+def start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Popen:
+    server = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "kanonskolen.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            "4",
+            "--timeout",
+            "60",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=server_environment(database_url),
+    )
+    for _attempt in range(100):
+        try:
+            requests.get(f"http://127.0.0.1:{port}/login/", timeout=1)
+            return server
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit(f"gunicorn did not start on 127.0.0.1:{port}")
+
+
+class Staff:
+    """One simulated staff member with a logged-in session."""
+
+    def __init__(self, base: str, username: str, results: Results, rng: random.Random):
+        self.base = base
+        self.username = username
+        self.results = results
+        self.rng = rng
+        self.session = requests.Session()
+
+    def timed(self, kind: str, method: str, path: str, **kwargs):
+        started = time.perf_counter()
+        try:
+            response = self.session.request(
+                method, self.base + path, timeout=60, allow_redirects=False, **kwargs
+            )
+        except requests.RequestException as error:
+            self.results.error(f"{kind} {path}: {error}")
+            return None
+        self.results.record(kind, time.perf_counter() - started)
+        if response.status_code >= 400:
+            self.results.error(f"{kind} {path}: HTTP {response.status_code}")
+        return response
+
+    def csrf(self, html: str) -> str:
+        match = CSRF_PATTERN.search(html)
+        return match.group(1) if match else ""
+
+    def login(self) -> bool:
+        page = self.timed("login form", "GET", "/login/")
+        if page is None:
+            return False
+        response = self.timed(
+            "login",
+            "POST",
+            "/login/",
+            data={
+                "username": self.username,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": self.csrf(page.text),
+            },
+            headers={"Referer": self.base + "/login/"},
+        )
+        return response is not None and response.status_code == 302
+
+    def pupil_ids(self) -> list[str]:
+        response = self.timed("pupil list", "GET", "/elever/")
+        if response is None:
+            return []
+        return sorted(set(re.findall(r'href="/elever/(\d+)/"', response.text)))
+
+
+def write_entry(staff: Staff, pupil_id: str, marker: str) -> None:
+    plan = staff.timed("plan page", "GET", f"/elever/{pupil_id}/")
+    if plan is None or plan.status_code != 200:
+        return
+    response = staff.timed(
+        "write entry",
+        "POST",
+        f"/elever/{pupil_id}/notater/nyt/",
+        data={
+            "csrfmiddlewaretoken": staff.csrf(plan.text),
+            "concerns_date": time.strftime("%Y-%m-%d"),
+            "kind": "daily",
+            "text": f"Belastningstest {marker}: kom kl. 8.40 og læste i 20 minutter.",
+        },
+        headers={"Referer": staff.base + f"/elever/{pupil_id}/"},
+    )
+    if response is not None and response.status_code == 302:
+        with staff.results.lock:
+            staff.results.saved_entries.append(marker)
+
+
+def save_register(staff: Staff) -> None:
+    """Save today's morning register for one of the teacher's groups, if offered."""
+    overview = staff.timed("register", "GET", "/fravaer/")
+    if overview is None or overview.status_code != 200:
+        return
+    links = re.findall(r'href="(/fravaer/[^"]*registrering[^"]*)"', overview.text)
+    if not links:
+        return
+    path = staff.rng.choice(links)
+    form = staff.timed("register", "GET", path)
+    if form is None or form.status_code != 200:
+        return
+
+    data = {"csrfmiddlewaretoken": staff.csrf(form.text)}
+    for name, value in re.findall(
+        r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.text
+    ):
+        data.setdefault(name, value)
+    for name in sorted(set(re.findall(r'type="radio"[^>]*name="([^"]+)"', form.text))):
+        values = re.findall(rf'name="{re.escape(name)}"[^>]*value="([^"]+)"', form.text)
+        if values:
+            data[name] = "present" if "present" in values else values[0]
+
+    response = staff.timed(
+        "save register", "POST", path, data=data, headers={"Referer": staff.base + path}
+    )
+    if response is not None and response.status_code in (200, 302):
+        with staff.results.lock:
+            staff.results.saved_registers.append((staff.username, path))
+
+
+def export_pdf(staff: Staff, pupil_id: str) -> None:
+    page = staff.timed("pdf form", "GET", f"/elever/{pupil_id}/pdf/")
+    if page is None or page.status_code != 200:
+        return
+    staff.timed(
+        "pdf export",
+        "POST",
+        f"/elever/{pupil_id}/pdf/",
+        data={
+            "csrfmiddlewaretoken": staff.csrf(page.text),
+            "audience": "municipality",
+            "action": "download",
+        },
+        headers={"Referer": staff.base + f"/elever/{pupil_id}/pdf/"},
+    )
+
+
+def work(staff: Staff, deadline: float, max_requests: int, number: int) -> None:
+    if not staff.login():
+        staff.results.error(f"login failed for {staff.username}")
+        return
+    pupils = staff.pupil_ids()
+    if not pupils:
+        staff.results.error(f"{staff.username} sees no pupils")
+        return
+
+    save_register(staff)
+    step = 0
+    next_export = time.monotonic() + 60 if staff.username == "lene" else float("inf")
+    while time.monotonic() < deadline and staff.results.requests < max_requests:
+        step += 1
+        pupil_id = staff.rng.choice(pupils)
+        choice = staff.rng.random()
+        if choice < 0.45:
+            staff.timed("plan page", "GET", f"/elever/{pupil_id}/")
+        elif choice < 0.75:
+            write_entry(staff, pupil_id, f"{staff.username}-{number}-{step}")
+        elif choice < 0.85:
+            staff.timed("pupil list", "GET", "/elever/")
+        else:
+            staff.timed("trivial page", "GET", "/konto/")
+        if time.monotonic() >= next_export:
+            export_pdf(staff, pupil_id)
+            next_export += 60
+        time.sleep(staff.rng.uniform(0.2, 1.0))
+
+
+def check_saved(database_url_name: str, results: Results) -> list[str]:
+    problems = []
+    connection = psycopg2.connect(
+        dbname=database_url_name, user="postgres", host="127.0.0.1"
+    )
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT text FROM schoolplan_entry WHERE text LIKE 'Belastningstest %%'"
+        )
+        stored = {
+            row[0].split(":")[0].removeprefix("Belastningstest ") for row in cursor
+        }
+    connection.close()
+    for marker in results.saved_entries:
+        if marker not in stored:
+            problems.append(f"entry {marker} got a success response but is not stored")
+    return problems
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def report(results: Results, seconds: float, problems: list[str]) -> None:
+    rate = results.requests / seconds
+    print(f"\n{results.requests} requests in {seconds:.0f} s: {rate:.1f}/s")
+    print(f"{'request':<16}{'count':>7}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}")
+    for kind, values in sorted(results.latencies.items()):
+        print(
+            f"{kind:<16}{len(values):>7}{statistics.median(values) * 1000:>11.0f}"
+            f"{percentile(values, 0.95) * 1000:>9.0f}{max(values) * 1000:>9.0f}"
+        )
+    trivial = results.latencies.get("trivial page")
+    pages = results.latencies.get("plan page", []) + results.latencies.get(
+        "pupil list", []
+    )
+    if trivial and pages:
+        ratio = percentile(pages, 0.95) / statistics.median(trivial)
+        print(
+            f"p95 of page requests / median of trivial page: {ratio:.1f}x (target < 5x)"
+        )
+    print(
+        f"entries saved: {len(results.saved_entries)}, registers saved: "
+        f"{len(results.saved_registers)}"
+    )
+    print(f"errors: {len(results.errors)}")
+    for message in results.errors[:20]:
+        print(f"  {message}")
+    print(f"lost writes: {len(problems)}")
+    for message in problems[:20]:
+        print(f"  {message}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=30)
+    parser.add_argument("--seconds", type=int, default=120)
+    parser.add_argument("--max-requests", type=int, default=20_000)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--database", default="skoleplan_load")
+    options = parser.parse_args()
+
+    database_url = f"postgres://postgres@127.0.0.1:5432/{options.database}"
+    print(f"Preparing database {options.database} with the demo school ...")
+    prepare_database(database_url, options.database)
+    server = start_gunicorn(database_url, options.port, options.workers)
+    try:
+        results = Results()
+        base = f"http://127.0.0.1:{options.port}"
+        accounts = TEACHERS * 5 + OFFICE * 2
+        rng = random.Random(7)
+        staff = [
+            Staff(
+                base,
+                accounts[number % len(accounts)],
+                results,
+                random.Random(rng.random()),
+            )
+            for number in range(options.users)
+        ]
+        started = time.monotonic()
+        deadline = started + options.seconds
+        threads = [
+            threading.Thread(
+                target=work, args=(member, deadline, options.max_requests, n)
+            )
+            for n, member in enumerate(staff)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=options.seconds + 120)
+        elapsed = time.monotonic() - started
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+    report(results, elapsed, check_saved(options.database, results))
+
+
+if __name__ == "__main__":
+    main()
