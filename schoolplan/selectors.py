@@ -125,26 +125,37 @@ def open_challenges(pupil: Pupil) -> QuerySet[Challenge]:
     )
 
 
-def goals_with_reviews(pupil: Pupil, *, current_only: bool) -> QuerySet[Goal]:
-    """Return the pupil's top-level goals with their sub-goals and reviews."""
-    reviews = GoalReview.objects.select_related("author").prefetch_related("entries")
-    goals = (
-        Goal.objects.filter(pupil=pupil, parent__isnull=True)
-        .select_related("area")
-        .prefetch_related(
-            Prefetch("reviews", queryset=reviews),
-            Prefetch(
-                "sub_goals",
-                queryset=Goal.objects.select_related("area").prefetch_related(
-                    Prefetch("reviews", queryset=reviews)
-                ),
-            ),
-        )
-    )
-    if current_only:
-        goals = goals.filter(status=Goal.Status.ACTIVE)
+def goals_with_reviews(pupil: Pupil, *, current_only: bool) -> list[Goal]:
+    """Return the pupil's top-level goals with sub-goals and reviews attached.
 
-    return goals
+    Three queries whatever the number of goals: goals, reviews and the
+    entries that bear the reviews out. Each goal gets `sub_goal_list` and
+    `review_list` (newest review first).
+    """
+    goals = list(Goal.objects.filter(pupil=pupil).select_related("area"))
+    reviews = (
+        GoalReview.objects.filter(goal__pupil=pupil)
+        .select_related("author")
+        .prefetch_related("entries")
+        .order_by("-reviewed_on", "-pk")
+    )
+
+    reviews_by_goal = {}
+    for review in reviews:
+        reviews_by_goal.setdefault(review.goal_id, []).append(review)
+    sub_goals = {}
+    for goal in goals:
+        goal.review_list = reviews_by_goal.get(goal.pk, [])
+        if goal.parent_id is not None:
+            sub_goals.setdefault(goal.parent_id, []).append(goal)
+
+    top_level = [goal for goal in goals if goal.parent_id is None]
+    for goal in top_level:
+        goal.sub_goal_list = sub_goals.get(goal.pk, [])
+    if current_only:
+        top_level = [goal for goal in top_level if goal.status == Goal.Status.ACTIVE]
+
+    return top_level
 
 
 def latest_status_note(pupil: Pupil) -> Entry | None:
