@@ -6,6 +6,8 @@ time, so these fields use Django's own field templates with Bootstrap classes.
 """
 
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.forms.renderers import TemplatesSetting
 
 
@@ -30,3 +32,17 @@ class BootstrapWidgetsMixin:
                 css = "form-control"
             existing = widget.attrs.get("class", "")
             widget.attrs["class"] = f"{existing} {css}".strip()
+
+
+class LoginForm(AuthenticationForm):
+    """The login form, rejecting a username longer than any account can have.
+
+    Django's form sets only the input's maxlength attribute; without the
+    validator an over-long name reached django-axes, whose log of failed
+    attempts stores at most 255 characters.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))

@@ -148,6 +148,10 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Take the write lock when a transaction starts, so two users saving at
+    # once wait for each other instead of failing with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -170,11 +174,13 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# After AXES_FAILURE_LIMIT failed logins, the username and, separately, the
-# client address are locked out for AXES_COOLOFF_TIME.
+# After AXES_FAILURE_LIMIT failed logins the username is locked, and so is the
+# pair of client address and browser (user agent) the failures came from, for
+# AXES_COOLOFF_TIME. The address alone is not locked: a school's staff often
+# share one public address, and one person's typos must not lock out everyone.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "user_agent"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Behind the reverse proxy the client address is in X-Forwarded-For; set
@@ -273,4 +279,6 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
+    # Django's own console handler would print each request warning twice.
+    "loggers": {"django": {"handlers": ["console"], "propagate": False}},
 }

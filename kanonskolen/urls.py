@@ -3,11 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from kanonskolen.forms import LoginForm
 from schoolplan import two_factor
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="schoolplan:pupil_list"), name="home"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(authentication_form=LoginForm),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("konto/", two_factor.account, name="account"),
     path("konto/totp/opret/", two_factor.totp_setup, name="totp_setup"),

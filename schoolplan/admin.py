@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from simple_history.admin import SimpleHistoryAdmin
 
 from schoolplan.models import (
@@ -52,6 +54,11 @@ class PupilAdmin(SimpleHistoryAdmin):
     inlines = [GuardianInline]
     list_select_related = ["group", "school"]
 
+    def has_delete_permission(self, request, obj=None):
+        # A pupil's records go only through `manage.py apply_retention`, which
+        # also removes the history and stored files and logs the deletion.
+        return False
+
 
 @admin.register(Entry)
 class EntryAdmin(SimpleHistoryAdmin):
@@ -82,6 +89,17 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class StaffUserAdmin(UserAdmin):
+    """Users are deactivated, never deleted: entries and the audit trail name them."""
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -1,6 +1,8 @@
 from datetime import date, timedelta
 
 from django import forms
+from django.core.validators import MaxLengthValidator
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -8,8 +10,13 @@ from kanonskolen.forms import BootstrapWidgetsMixin
 from schoolplan.models import Area, Challenge, Entry, Goal, GoalReview
 
 ENTRY_DATE_IN_FUTURE = _("The date cannot be later than today.")
+DATE_TOO_LATE = _("The date is too far ahead. Write a date within five years.")
 DATE_TOO_EARLY = _("The date is too far back. Write a date from 2000 or later.")
 PERIOD_REVERSED = _("The end of the period is before its start.")
+GOAL_HAS_SUB_GOALS = _(
+    "This goal has sub-goals of its own, so it cannot become a sub-goal. "
+    "Move its sub-goals first."
+)
 
 EARLIEST_DATE = date(2000, 1, 1)
 MAX_TEXT_LENGTH = 20_000
@@ -29,7 +36,8 @@ def _check_date_range(value: date | None, *, allow_future_days: int | None) -> N
         raise forms.ValidationError(DATE_TOO_EARLY)
     if allow_future_days is not None:
         if value > timezone.localdate() + timedelta(days=allow_future_days):
-            raise forms.ValidationError(ENTRY_DATE_IN_FUTURE)
+            message = ENTRY_DATE_IN_FUTURE if allow_future_days == 0 else DATE_TOO_LATE
+            raise forms.ValidationError(message)
 
 
 class EntryForm(BootstrapWidgetsMixin, forms.ModelForm):
@@ -65,8 +73,10 @@ class EntryForm(BootstrapWidgetsMixin, forms.ModelForm):
             choice for choice in Entry.Kind.choices if choice[0] != Entry.Kind.SUCCESS
         ]
         self.fields["areas"].queryset = Area.objects.all()
-        self.fields["goal"].queryset = Goal.objects.filter(pupil=pupil).exclude(
-            status=Goal.Status.CLOSED
+        # A closed goal is not offered for new entries, but an entry that
+        # already bears on it keeps the link when it is corrected.
+        self.fields["goal"].queryset = Goal.objects.filter(pupil=pupil).filter(
+            ~Q(status=Goal.Status.CLOSED) | Q(pk=self.instance.goal_id)
         )
         self.fields["goal"].empty_label = _("No goal")
 
@@ -129,6 +139,27 @@ class LogFilterForm(BootstrapWidgetsMixin, forms.Form):
         return cleaned
 
 
+STALE_FORM = _(
+    "The form is missing what it needs to detect other people's changes. "
+    "Copy your text, reload the page and try again."
+)
+
+
+def limit_text_fields(form: forms.BaseForm) -> None:
+    """Give every free-text field without a limit the common maximum length."""
+    for field in form.fields.values():
+        if isinstance(field, forms.CharField) and field.max_length is None:
+            field.max_length = MAX_TEXT_LENGTH
+            field.validators.append(MaxLengthValidator(MAX_TEXT_LENGTH))
+            field.widget.attrs.setdefault("maxlength", str(MAX_TEXT_LENGTH))
+
+
+def report_stale_version(form: forms.BaseForm) -> None:
+    """Show a message when the hidden version field was tampered with or lost."""
+    if "loaded_version" in form.errors:
+        form.add_error(None, STALE_FORM)
+
+
 class VersionedForm(forms.ModelForm):
     """A model form that carries the version the editor loaded."""
 
@@ -136,8 +167,17 @@ class VersionedForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        limit_text_fields(self)
+        for name in ("area",):
+            if name in self.fields:
+                self.fields[name].empty_label = _("Choose an area")
         if not self.is_bound:
             self.fields["loaded_version"].initial = self.instance.version or 0
+
+    def clean(self):
+        cleaned = super().clean()
+        report_stale_version(self)
+        return cleaned
 
 
 class FrontPageForm(forms.Form):
@@ -156,6 +196,11 @@ class FrontPageForm(forms.Form):
         help_text=_("What the pupil is good at and what supports the pupil."),
     )
     loaded_version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+
+    def clean(self):
+        cleaned = super().clean()
+        report_stale_version(self)
+        return cleaned
 
 
 class ChallengeForm(VersionedForm):
@@ -204,6 +249,9 @@ class GoalForm(VersionedForm):
 
     def clean(self):
         cleaned = super().clean()
+        parent = cleaned.get("parent")
+        if parent is not None and self.instance.pk and self.instance.sub_goals.exists():
+            self.add_error("parent", GOAL_HAS_SUB_GOALS)
         for name in ("start_date", "review_date"):
             try:
                 _check_date_range(cleaned.get(name), allow_future_days=5 * 365)
@@ -234,6 +282,7 @@ class GoalReviewForm(forms.ModelForm):
         )
         self.fields["entries"].required = False
         self.fields["status"].initial = goal.status
+        limit_text_fields(self)
 
     def clean_reviewed_on(self):
         value = self.cleaned_data["reviewed_on"]

@@ -15,6 +15,7 @@ from schoolplan.privacy import export_pupil_zip
 
 LEADERSHIP_ONLY = _("Only leadership may see this page.")
 ROWS_PER_PAGE = 100
+DATA_EXPORT = _("data export for a request for access (ZIP)")
 
 
 def _require_leadership(user) -> None:
@@ -49,7 +50,7 @@ def pupil_data_export(request, pupil_id: int):
         request.user,
         AccessLogEntry.Action.EXPORT,
         pupil=pupil,
-        what="data export (ZIP)",
+        what=str(DATA_EXPORT),
     )
 
     filename = f"indsigt-elev-{pupil.pk}-{timezone.localdate():%Y-%m-%d}.zip"

@@ -25,8 +25,9 @@ from schoolplan.models import (
 
 CORRECTION_DAY_PASSED = _(
     "The entry can only be corrected on the day it was written. "
-    "Add an amendment instead."
+    "Write an amendment instead."
 )
+STRUCK_ENTRY_LOCKED = _("The entry is struck through and can no longer be amended.")
 CORRECTION_NOT_AUTHOR = _("Only the author can correct an entry.")
 ENTRY_ALREADY_STRUCK = _("The entry is already struck through.")
 STRIKE_REASON_MISSING = _("Write why the entry is struck through.")
@@ -52,7 +53,8 @@ def _check_goal(pupil: Pupil, goal: Goal | None) -> None:
         raise ValidationError({"goal": GOAL_OF_OTHER_PUPIL})
 
 
-def _may_amend(entry: Entry, user) -> bool:
+def may_amend(entry: Entry, user) -> bool:
+    """Amending and striking through is for the author, coordinators and leadership."""
     return entry.author_id == user.pk or roles.sees_whole_school(user)
 
 
@@ -101,7 +103,7 @@ def entry_create(
         author,
         AccessLogEntry.Action.CHANGE,
         pupil=pupil,
-        what=f"entry {entry.pk} created",
+        what=_("entry %(id)s written") % {"id": entry.pk},
     )
     return entry
 
@@ -130,15 +132,17 @@ def entry_correct(*, entry: Entry, user, areas: Iterable[Area] = (), **fields) -
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=entry.pupil,
-        what=f"entry {entry.pk} corrected",
+        what=_("entry %(id)s corrected") % {"id": entry.pk},
     )
     return entry
 
 
 @transaction.atomic
 def entry_amend(*, entry: Entry, author, text: str) -> Amendment:
-    if not _may_amend(entry, author):
+    if not may_amend(entry, author):
         raise PermissionDenied(AMEND_NOT_ALLOWED)
+    if entry.is_struck:
+        raise ValidationError(STRUCK_ENTRY_LOCKED)
 
     amendment = Amendment(entry=entry, author=author, text=text)
     amendment.full_clean()
@@ -148,7 +152,7 @@ def entry_amend(*, entry: Entry, author, text: str) -> Amendment:
         author,
         AccessLogEntry.Action.CHANGE,
         pupil=entry.pupil,
-        what=f"entry {entry.pk} amended",
+        what=_("entry %(id)s amended") % {"id": entry.pk},
     )
     return amendment
 
@@ -156,7 +160,7 @@ def entry_amend(*, entry: Entry, author, text: str) -> Amendment:
 @transaction.atomic
 def entry_strike(*, entry: Entry, user, reason: str) -> Entry:
     """Strike a mistaken entry through. The entry and its text are kept."""
-    if not _may_amend(entry, user):
+    if not may_amend(entry, user):
         raise PermissionDenied(AMEND_NOT_ALLOWED)
     if not reason.strip():
         raise ValidationError({"strike_reason": STRIKE_REASON_MISSING})
@@ -174,7 +178,7 @@ def entry_strike(*, entry: Entry, user, reason: str) -> Entry:
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=entry.pupil,
-        what=f"entry {entry.pk} struck through",
+        what=_("entry %(id)s struck through") % {"id": entry.pk},
     )
     return locked
 
@@ -217,7 +221,9 @@ def front_page_save(
     front_page.resources = resources
     save_versioned(front_page, expected_version=expected_version, user=user)
 
-    record_access(user, AccessLogEntry.Action.CHANGE, pupil=pupil, what="front page")
+    record_access(
+        user, AccessLogEntry.Action.CHANGE, pupil=pupil, what=str(_("front page"))
+    )
     return front_page
 
 
@@ -231,7 +237,8 @@ def versioned_create(instance: VersionedModel, *, user) -> VersionedModel:
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=instance.pupil,
-        what=f"{instance._meta.model_name} {instance.pk} created",
+        what=_("%(kind)s %(id)s created")
+        % {"kind": instance._meta.verbose_name, "id": instance.pk},
     )
     return instance
 
@@ -243,7 +250,8 @@ def versioned_update(instance: VersionedModel, *, expected_version: int, user) -
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=instance.pupil,
-        what=f"{instance._meta.model_name} {instance.pk} changed",
+        what=_("%(kind)s %(id)s changed")
+        % {"kind": instance._meta.verbose_name, "id": instance.pk},
     )
 
 
@@ -280,6 +288,6 @@ def goal_review_create(
         author,
         AccessLogEntry.Action.CHANGE,
         pupil=goal.pupil,
-        what=f"goal {goal.pk} reviewed",
+        what=_("goal %(id)s reviewed") % {"id": goal.pk},
     )
     return review

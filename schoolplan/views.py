@@ -7,7 +7,7 @@ see what; no view repeats the rule.
 from datetime import date
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.shortcuts import get_object_or_404, redirect, render
@@ -67,7 +67,9 @@ def pupil_list(request):
 
     if search:
         record_access(
-            request.user, AccessLogEntry.Action.SEARCH, what=f"name: {search}"
+            request.user,
+            AccessLogEntry.Action.SEARCH,
+            what=_("search by name: %(text)s") % {"text": search},
         )
 
     query = request.GET.copy()
@@ -103,6 +105,9 @@ def _plan_context(request, pupil, *, entry_form=None):
     today = timezone.localdate()
     for entry in page:
         entry.correctable = services.entry_is_correctable(entry, request.user, today)
+        entry.amendable = not entry.is_struck and services.may_amend(
+            entry, request.user
+        )
 
     query = request.GET.copy()
     query.pop("page", None)
@@ -124,7 +129,9 @@ def _plan_context(request, pupil, *, entry_form=None):
 def plan(request, pupil_id: int):
     pupil = get_pupil_for_user(request.user, pupil_id)
 
-    record_access(request.user, AccessLogEntry.Action.VIEW, pupil=pupil, what="plan")
+    record_access(
+        request.user, AccessLogEntry.Action.VIEW, pupil=pupil, what=_("school plan")
+    )
 
     return render(request, "schoolplan/plan.html", _plan_context(request, pupil))
 
@@ -136,7 +143,7 @@ def entry_create(request, pupil_id: int):
     form.fields["text"].widget.attrs["autofocus"] = True
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        services.entry_create(
+        entry = services.entry_create(
             pupil=pupil,
             author=request.user,
             kind=data["kind"],
@@ -149,7 +156,9 @@ def entry_create(request, pupil_id: int):
             shared_with_municipality=data["shared_with_municipality"],
         )
         messages.success(request, _("The entry was saved."))
-        return redirect(reverse("schoolplan:plan", args=[pupil.pk]) + "#log")
+        return redirect(
+            reverse("schoolplan:plan", args=[pupil.pk]) + f"#entry-{entry.pk}"
+        )
 
     return render(request, "schoolplan/entry_form.html", {"pupil": pupil, "form": form})
 
@@ -158,7 +167,10 @@ def entry_edit(request, pupil_id: int, entry_id: int):
     entry = get_entry_for_user(request.user, pupil_id, entry_id)
     pupil = entry.pupil
     if not services.entry_is_correctable(entry, request.user):
-        messages.info(request, services.CORRECTION_DAY_PASSED)
+        if entry.author_id != request.user.pk:
+            messages.info(request, services.CORRECTION_NOT_AUTHOR)
+        else:
+            messages.info(request, services.CORRECTION_DAY_PASSED)
         return redirect("schoolplan:entry_amend", pupil.pk, entry.pk)
 
     form = EntryForm(request.POST or None, instance=entry, pupil=pupil)
@@ -179,18 +191,28 @@ def entry_edit(request, pupil_id: int, entry_id: int):
     return render(request, "schoolplan/entry_form.html", context)
 
 
+def _require_may_amend(request, entry) -> None:
+    if not services.may_amend(entry, request.user):
+        raise PermissionDenied(services.AMEND_NOT_ALLOWED)
+
+
 def entry_amend(request, pupil_id: int, entry_id: int):
     entry = get_entry_for_user(request.user, pupil_id, entry_id)
+    _require_may_amend(request, entry)
 
     form = AmendmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.entry_amend(
-            entry=entry, author=request.user, text=form.cleaned_data["text"]
-        )
-        messages.success(request, _("The amendment was saved."))
-        return redirect(
-            reverse("schoolplan:plan", args=[entry.pupil_id]) + f"#entry-{entry.pk}"
-        )
+        try:
+            services.entry_amend(
+                entry=entry, author=request.user, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The amendment was saved."))
+            return redirect(
+                reverse("schoolplan:plan", args=[entry.pupil_id]) + f"#entry-{entry.pk}"
+            )
 
     context = {"pupil": entry.pupil, "entry": entry, "form": form}
     return render(request, "schoolplan/entry_amend.html", context)
@@ -198,6 +220,7 @@ def entry_amend(request, pupil_id: int, entry_id: int):
 
 def entry_strike(request, pupil_id: int, entry_id: int):
     entry = get_entry_for_user(request.user, pupil_id, entry_id)
+    _require_may_amend(request, entry)
 
     form = StrikeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -250,7 +273,13 @@ def front_page_edit(request, pupil_id: int):
             }
         )
 
-    context = {"pupil": pupil, "form": form, "conflict": conflict}
+    context = {
+        "pupil": pupil,
+        "form": form,
+        "conflict": conflict,
+        "all_challenges": Challenge.objects.filter(pupil=pupil).select_related("area"),
+        "all_goals": selectors.goals_with_reviews(pupil, current_only=False),
+    }
     return render(request, "schoolplan/front_page_form.html", context)
 
 

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from schoolplan.models import AccessLogEntry
 from schoolplan.privacy import anonymise_pupil, delete_pupil, retention_plan
 
 
@@ -46,6 +47,12 @@ class Command(BaseCommand):
             )
             if not dry_run:
                 (anonymise_pupil if anonymise else delete_pupil)(pupil)
+                AccessLogEntry.objects.create(
+                    user=None,
+                    pupil=pupil if anonymise else None,
+                    action=AccessLogEntry.Action.DELETE,
+                    what=f"retention: pupil {pupil.pk} {verb}d by apply_retention",
+                )
 
         if not dry_run:
             self.stdout.write(f"Done: {len(plan.pupils)} pupils {verb}d.")

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from schoolplan.audit import record_access
 from schoolplan.models import AccessLogEntry, Pupil
 from schoolplan.privacy import export_pupil_zip
+from schoolplan.privacy_views import DATA_EXPORT
 
 
 class Command(BaseCommand):
@@ -34,7 +35,7 @@ class Command(BaseCommand):
         data = export_pupil_zip(pupil)
         Path(output).write_bytes(data)
         record_access(
-            actor, AccessLogEntry.Action.EXPORT, pupil=pupil, what="data export (ZIP)"
+            actor, AccessLogEntry.Action.EXPORT, pupil=pupil, what=str(DATA_EXPORT)
         )
 
         self.stdout.write(f"Wrote {len(data)} bytes to {output}.")
