@@ -1,3 +1,5 @@
+from decimal import ROUND_HALF_UP, Decimal
+
 from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
@@ -10,7 +12,9 @@ def percent(value, decimals=1):
     """Format a share in percent with the locale's decimal mark; '–' when undefined."""
     if value is None:
         return "–"
-    return f"{number_format(value, decimal_pos=int(decimals))} %"
+    # number_format cuts off extra decimals, so round (half up) first.
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-int(decimals)), ROUND_HALF_UP)
+    return f"{number_format(rounded, decimal_pos=int(decimals))} %"
 
 
 @register.filter
@@ -20,7 +24,9 @@ def days(value):
         return "–"
     if value == int(value):
         return str(int(value))
-    return number_format(value, decimal_pos=1)
+    return number_format(
+        Decimal(value).quantize(Decimal("0.1"), ROUND_HALF_UP), decimal_pos=1
+    )
 
 
 @register.filter

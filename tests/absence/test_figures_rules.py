@@ -6,17 +6,12 @@ from decimal import Decimal
 import pytest
 
 from absence import figures, flags
-from absence.models import AbsenceRules, Registration, Status
+from absence.models import Registration, Status
 from tests.absence.helpers import make_school_year, register, register_many, weekdays
 
 Q1_START = date(2026, 1, 1)
 Q1_END = date(2026, 3, 31)
 AFTER_Q1 = date(2026, 4, 15)
-
-
-@pytest.fixture
-def rules(school):
-    return AbsenceRules.objects.create(school=school)
 
 
 @pytest.fixture
