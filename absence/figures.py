@@ -104,15 +104,17 @@ pupil_day AS (
       ON sd.day >= s.first_day AND (s.last_day IS NULL OR sd.day <= s.last_day)
     LEFT JOIN absence_registration m
       ON m.pupil_id = s.pupil_id AND m.day = sd.day AND m.notation = 'morning'
+     AND m.day BETWEEN %(start)s::date AND %(end)s::date
     LEFT JOIN absence_registration l
       ON l.pupil_id = s.pupil_id AND l.day = sd.day AND l.notation = 'last_lesson'
-     AND l.status = 'left_early'
+     AND l.status = 'left_early' AND l.day BETWEEN %(start)s::date AND %(end)s::date
     WHERE sd.day < %(today)s::date OR (sd.day = %(today)s::date AND m.id IS NOT NULL)
 ),
 day_figure AS (
     SELECT pupil_id, group_id, day,
-           date_trunc('quarter', day)::date AS quarter,
-           date_trunc('week', day)::date AS week,
+           make_date(extract(year FROM day)::int,
+                     (extract(quarter FROM day)::int - 1) * 3 + 1, 1) AS quarter,
+           day - extract(isodow FROM day)::int + 1 AS week,
            (status IS NULL)::int AS missing,
            COALESCE(status = 'illness', false)::int AS illness,
            COALESCE(status = 'permitted', false)::int AS permitted,
@@ -382,20 +384,20 @@ def absence_days(
 
 _OUTREACH = f"""
 WITH {_SCHOOL_DAY},
-contact AS (
-    SELECT c.kind, c.outcome, c.pupil_id,
-           (c.contacted_at AT TIME ZONE %(time_zone)s)::date AS day
-    FROM absence_outreachcontact c
-    JOIN schoolplan_pupil p ON p.id = c.pupil_id
-    WHERE p.school_id = %(school_id)s
-      AND (%(pupil_ids)s::bigint[] IS NULL OR p.id = ANY(%(pupil_ids)s::bigint[]))
-      AND (c.contacted_at AT TIME ZONE %(time_zone)s)::date
-          BETWEEN %(contacts_from)s::date AND %(today)s::date
+next_school_day AS (
+    SELECT d::date AS day,
+           (SELECT min(sd.day) FROM school_day sd WHERE sd.day > d::date) AS next_day
+    FROM generate_series(%(contacts_from)s::date, %(today)s::date, interval '1 day') AS d
 ),
 followed AS (
-    SELECT c.*,
-           (SELECT min(sd.day) FROM school_day sd WHERE sd.day > c.day) AS next_day
-    FROM contact c
+    SELECT c.kind, c.outcome, c.pupil_id, n.day, n.next_day
+    FROM absence_outreachcontact c
+    JOIN schoolplan_pupil p ON p.id = c.pupil_id
+    JOIN next_school_day n
+      ON n.day = (c.contacted_at AT TIME ZONE %(time_zone)s)::date
+    WHERE p.school_id = %(school_id)s
+      AND (%(pupil_ids)s::bigint[] IS NULL OR p.id = ANY(%(pupil_ids)s::bigint[]))
+      AND c.contacted_at >= %(contacts_from)s::date - interval '1 day'
 )
 SELECT f.kind, GROUPING(f.kind) AS all_kinds,
        count(*) AS contacts,

@@ -35,6 +35,8 @@ from absence.figures import (
 )
 from absence.models import AbsenceRules, DueStepDone
 
+from django.utils.translation import pgettext_lazy
+
 # Sixty school days reach back about twelve teaching weeks, plus the summer
 # holidays when the window crosses them.
 _WINDOW_CALENDAR_DAYS = 160
@@ -117,6 +119,24 @@ ORDER BY done.id IS NOT NULL, flag.period_start DESC, flag.pupil_id, flag.kind
 """
 
 
+# Short names for the dashboard's badges; the full step is `DueStepDone.Kind`'s label.
+SHORT_LABELS = {
+    DueStepDone.Kind.WARNING: pgettext_lazy("absence flag", "Warning"),
+    DueStepDone.Kind.NOTIFY: pgettext_lazy("absence flag", "Notification"),
+    DueStepDone.Kind.CONCERNING: pgettext_lazy("absence flag", "Concerning absence"),
+    DueStepDone.Kind.ILLNESS_TEACHING: pgettext_lazy(
+        "absence flag", "Teaching during illness"
+    ),
+}
+# The order in which the dashboard lists pupils: the legal duties first.
+SEVERITY = [
+    DueStepDone.Kind.NOTIFY,
+    DueStepDone.Kind.WARNING,
+    DueStepDone.Kind.ILLNESS_TEACHING,
+    DueStepDone.Kind.CONCERNING,
+]
+
+
 @dataclass(frozen=True)
 class Flag:
     """A rule that a pupil's absence crossed, and whether its step is done."""
@@ -141,6 +161,10 @@ class Flag:
     @property
     def label(self) -> str:
         return str(DueStepDone.Kind(self.kind).label)
+
+    @property
+    def short_label(self) -> str:
+        return str(SHORT_LABELS[self.kind])
 
     @property
     def period_end(self) -> date:

@@ -203,12 +203,18 @@ DASHBOARD_WEEKS = 12
 
 
 @dataclass
+class FlaggedPupil:
+    pupil: Pupil
+    open_flags: list
+    done_flags: list
+
+
+@dataclass
 class Dashboard:
     period: Period
     weeks: list
     groups: list
-    flags: list
-    flagged_pupils: dict
+    flagged: list
     successes: list
     outreach_total: object
     outreach_per_kind: list
@@ -226,12 +232,7 @@ def dashboard(school: School, today: date) -> Dashboard:
     weekly = figures.weekly_attendance(rules, start=first_week, end=today, today=today)
     weeks = _weeks_by_group(weekly, groups)
 
-    school_flags = flags.flags_for(rules, today=today)
-    flagged_pupils = (
-        Pupil.objects.filter(pk__in={flag.pupil_id for flag in school_flags})
-        .select_related("group")
-        .in_bulk()
-    )
+    flagged = _flagged_pupils(flags.flags_for(rules, today=today))
 
     successes = list(
         Success.objects.filter(
@@ -249,13 +250,33 @@ def dashboard(school: School, today: date) -> Dashboard:
         period=period,
         weeks=weeks,
         groups=groups,
-        flags=school_flags,
-        flagged_pupils=flagged_pupils,
+        flagged=flagged,
         successes=successes,
         outreach_total=outreach_total,
         outreach_per_kind=outreach_per_kind,
         today=today,
     )
+
+
+def _flagged_pupils(school_flags: list) -> list[FlaggedPupil]:
+    """Group the flags by pupil; pupils with the most serious open step come first."""
+    pupils = (
+        Pupil.objects.filter(pk__in={flag.pupil_id for flag in school_flags})
+        .select_related("group")
+        .in_bulk()
+    )
+    by_pupil: dict[int, FlaggedPupil] = {}
+    for flag in school_flags:
+        entry = by_pupil.setdefault(
+            flag.pupil_id, FlaggedPupil(pupils[flag.pupil_id], [], [])
+        )
+        (entry.done_flags if flag.is_done else entry.open_flags).append(flag)
+
+    def severity(entry: FlaggedPupil):
+        kinds = [flags.SEVERITY.index(flag.kind) for flag in entry.open_flags]
+        return (min(kinds, default=len(flags.SEVERITY)), entry.pupil.first_name)
+
+    return sorted(by_pupil.values(), key=severity)
 
 
 def _weeks_by_group(weekly: list[dict], groups: list[PupilGroup]) -> list[dict]:

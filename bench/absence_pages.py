@@ -31,7 +31,9 @@ def bench_database_url() -> str:
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/skoleplan")
     parts = urlsplit(url)
     if not parts.scheme.startswith("postgres"):
-        sys.exit("The benchmark needs PostgreSQL: set DATABASE_URL=postgres://USER@HOST/NAME.")
+        sys.exit(
+            "The benchmark needs PostgreSQL: set DATABASE_URL=postgres://USER@HOST/NAME."
+        )
     name = parts.path.lstrip("/") + "_bench"
     return urlunsplit(parts._replace(path="/" + name))
 
@@ -143,18 +145,25 @@ def build_school(today: date):
         leader.groups.add(Group.objects.get(name=roles.LEADERSHIP))
         StaffMember.objects.create(user=leader, school=school)
 
-        first_year = (today.year if today.month >= 8 else today.year - 1) - SCHOOL_YEARS + 1
+        first_year = (
+            (today.year if today.month >= 8 else today.year - 1) - SCHOOL_YEARS + 1
+        )
         for year in range(first_year, first_year + SCHOOL_YEARS):
             first_day, last_day = calendar.proposed_school_year(year)
             services.school_year_create(
-                school=school, first_day=first_day, last_day=last_day, propose_days_off=True
+                school=school,
+                first_day=first_day,
+                last_day=last_day,
+                propose_days_off=True,
             )
         earliest = calendar.proposed_school_year(first_year)[0]
 
         teachers, groups = [], []
         for index in range(PUPILS // GROUP_SIZE):
             teacher = user_model.objects.create_user(
-                f"laerer{index}", password="bench-password-123", first_name=f"Lærer{index}"
+                f"laerer{index}",
+                password="bench-password-123",
+                first_name=f"Lærer{index}",
             )
             teacher.groups.add(Group.objects.get(name=roles.TEACHER))
             StaffMember.objects.create(user=teacher, school=school)
@@ -182,7 +191,8 @@ def build_school(today: date):
         with connection.cursor() as cursor:
             cursor.execute("SELECT setseed(0.42)")
             cursor.execute(
-                ATTENDANCE_SQL, {"today": today, "school_id": school.pk, "user_id": leader.pk}
+                ATTENDANCE_SQL,
+                {"today": today, "school_id": school.pk, "user_id": leader.pk},
             )
             cursor.execute(HISTORY_SQL)
             cursor.execute("ANALYZE")
@@ -258,7 +268,9 @@ def measure(client, url: str, repeat: int) -> tuple[float, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=15, help="timed requests per page")
+    parser.add_argument(
+        "--repeat", type=int, default=15, help="timed requests per page"
+    )
     arguments = parser.parse_args()
 
     url = bench_database_url()
@@ -288,19 +300,31 @@ def main() -> None:
 
     pages = [
         ("trivial page (teacher)", teacher_client, reverse("bench_trivial")),
-        ("register, 10 pupils", teacher_client, reverse("absence:register", args=[group.pk])),
+        (
+            "register, 10 pupils",
+            teacher_client,
+            reverse("absence:register", args=[group.pk]),
+        ),
         ("trivial page (leader)", leader_client, reverse("bench_trivial")),
-        ("pupil's front page", leader_client, reverse("schoolplan:plan", args=[pupil.pk])),
+        (
+            "pupil's front page",
+            leader_client,
+            reverse("schoolplan:plan", args=[pupil.pk]),
+        ),
         ("leadership dashboard", leader_client, reverse("absence:dashboard")),
     ]
-    results = {name: measure(client, path, arguments.repeat) for name, client, path in pages}
+    results = {
+        name: measure(client, path, arguments.repeat) for name, client, path in pages
+    }
 
     baseline = results["trivial page (leader)"][0]
     print(f"\n{'page':<26}{'median ms':>10}{'queries':>9}{'ratio':>8}")
     for name, (milliseconds, queries) in results.items():
-        reference = results["trivial page (teacher)"][0] if "teacher" in name or (
-            name.startswith("register")
-        ) else baseline
+        reference = (
+            results["trivial page (teacher)"][0]
+            if "teacher" in name or (name.startswith("register"))
+            else baseline
+        )
         ratio = milliseconds / reference
         mark = "" if ratio <= TARGET_RATIO else f"  over the {TARGET_RATIO}x target"
         print(f"{name:<26}{milliseconds:>10.1f}{queries:>9}{ratio:>7.1f}x{mark}")

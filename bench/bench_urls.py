@@ -10,4 +10,7 @@ def trivial(request):
     return render(request, "base.html", {})
 
 
-urlpatterns = [path("bench/trivial/", trivial, name="bench_trivial"), *project_urlpatterns]
+urlpatterns = [
+    path("bench/trivial/", trivial, name="bench_trivial"),
+    *project_urlpatterns,
+]

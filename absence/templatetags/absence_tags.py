@@ -1,3 +1,4 @@
+from datetime import time
 from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
@@ -49,3 +50,11 @@ def staff_name(user):
     if user is None:
         return "–"
     return user.get_full_name() or user.get_username()
+
+
+@register.filter
+def clock(value):
+    """Format a time field's value as HH:MM, whether it is a time or the text typed."""
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value or ""

@@ -18,12 +18,13 @@ from absence.forms import (
     ExportForm,
     RulesForm,
     SchoolYearForm,
-    StepDoneForm,
 )
 from absence.models import AbsenceRules, NonSchoolDay, OutreachContact, SchoolYear
 from schoolplan.access import school_of
 from schoolplan.audit import record_access
 from schoolplan.models import AccessLogEntry, Pupil
+
+DASHBOARD_FLAGGED_SHOWN = 40
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -35,13 +36,16 @@ def dashboard(request):
     today = timezone.localdate()
 
     data = selectors.dashboard(school, today)
+    show_all = request.GET.get("alle") == "1"
 
     record_access(request.user, AccessLogEntry.Action.VIEW, what="absence dashboard")
     context = {
         "data": data,
+        "shown_flagged": data.flagged
+        if show_all
+        else data.flagged[:DASHBOARD_FLAGGED_SHOWN],
         "today": today,
         "export_form": ExportForm(),
-        "step_form": StepDoneForm(),
         "max_successes": max((week["count"] for week in data.successes), default=0),
         "kind_labels": dict(OutreachContact.Kind.choices),
     }

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from absence.figures import previous_quarter_start, quarter_start
+from absence.flags import SHORT_LABELS
 from absence.models import DueStepDone, Status
 from absence.views.school import neutralise
 from schoolplan.models import AccessLogEntry
@@ -41,6 +42,15 @@ def test_dashboard_lists_flagged_pupil_with_what_is_due(client_for, leader, trua
     page = client_for(leader).get(reverse("absence:dashboard")).content.decode()
 
     assert truant.full_name in page
+    assert str(SHORT_LABELS[DueStepDone.Kind.NOTIFY]) in page
+    assert reverse("absence:pupil", args=[truant.pk]) in page
+
+
+def test_pupil_page_links_notification_to_statement(client_for, leader, truant):
+    url = reverse("absence:pupil", args=[truant.pk])
+
+    page = client_for(leader).get(url).content.decode()
+
     assert str(DueStepDone.Kind.NOTIFY.label) in page
     assert f"/fravaer/elev/{truant.pk}/opgoerelse/" in page
 
