@@ -1,7 +1,7 @@
-"""Who may use which absence page. Pupils are always fetched through `schoolplan.access`.
+"""Who may use which absence page; pupils are fetched through `schoolplan.access`.
 
-Teachers register the groups they work with; coordinators and leadership may
-open every group of their school, the dashboard and the school calendar; only
+Teachers register the groups they work with. Coordinators and leadership may
+open every group of their school, the dashboard and the school calendar. Only
 leadership changes the absence rules.
 """
 

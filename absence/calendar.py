@@ -1,4 +1,4 @@
-"""The school calendar: the usual Danish school year and holidays, and school-day checks."""
+"""The school calendar: the usual Danish school year and holidays, and day checks."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,7 +16,7 @@ class ProposedDayOff:
 
 
 def easter_sunday(year: int) -> date:
-    """Return Easter Sunday of the Gregorian calendar (the anonymous Gregorian algorithm)."""
+    """Return Easter Sunday (the anonymous Gregorian algorithm)."""
     a = year % 19
     b, c = divmod(year, 100)
     d, e = divmod(b, 4)
@@ -35,7 +35,7 @@ def _iso_week_day(year: int, week: int, weekday: int) -> date:
 
 
 def proposed_school_year(first_year: int) -> tuple[date, date]:
-    """Return the usual first and last school day of the school year starting in `first_year`.
+    """Return the usual first and last school day of the year starting in `first_year`.
 
     Danish schools usually start on the Monday of ISO week 33 and break up on the
     Friday of ISO week 26.

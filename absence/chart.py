@@ -66,7 +66,7 @@ def _monday(day: date) -> date:
 def week_chart(
     weeks: list[Figures], *, first: date, last: date, pupil_start: date
 ) -> WeekChart:
-    """Lay out one stacked bar per week from `first` to `last`, in percent of school days."""
+    """Lay out a stacked bar per week, `first` to `last`, in percent of school days."""
     chart = WeekChart(legend=[(colour, str(label)) for _name, colour, label in SERIES])
     first_monday, last_monday = _monday(first), _monday(last)
     week_count = (last_monday - first_monday).days // 7 + 1
@@ -127,7 +127,8 @@ def _week_title(figures: Figures) -> str:
     absent = figures.absent_percent or 0
     return str(
         _(
-            "Week %(week)s: %(absent)s %% absent, %(missing)s of %(days)s days not registered"
+            "Week %(week)s: %(absent)s %% absent, "
+            "%(missing)s of %(days)s days not registered"
         )
         % {
             "week": week,
@@ -153,7 +154,7 @@ COUNT_HEIGHT = 70
 
 
 def count_chart(weeks: list[dict], *, first: date, last: date) -> list[CountBar]:
-    """Lay out one bar per week that has a count; `weeks` holds {'week', 'count'} rows."""
+    """Lay out a bar per week with a count; `weeks` contains {'week', 'count'} rows."""
     first_monday, last_monday = _monday(first), _monday(last)
     week_count = (last_monday - first_monday).days // 7 + 1
     slot = COUNT_WIDTH / max(week_count, 1)

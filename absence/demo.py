@@ -1,4 +1,4 @@
-"""Invented attendance for the demo school: a year of registrations and what goes with it.
+"""Invented attendance for the demo school: a year of registrations and the rest.
 
 Each pupil gets a profile: a base absence rate between 5 % and 40 %, a trend
 (improving, steady or worsening), how the absence splits over the legal
@@ -36,12 +36,14 @@ DAYS_OF_ATTENDANCE = 365
 
 SUCCESS_TEXTS = {
     Success.Pattern.HARD_MORNING: [
-        "Mor skrev kl. 7.40, at morgenen var svær. {name} kom alligevel kl. 9 og gik selv ind.",
+        "Mor skrev kl. 7.40, at morgenen var svær. {name} kom alligevel kl. 9 "
+        "og gik selv ind.",
         "{name} sad længe i bilen, men kom ind efter ti minutter med den faste voksen.",
     ],
     Success.Pattern.WHOLE_DAY: [
         "{name} blev hele dagen for første gang i tre uger.",
-        "{name} var her fra morgensamling til sidste time og spiste frokost med de andre.",
+        "{name} var her fra morgensamling til sidste time og spiste frokost "
+        "med de andre.",
     ],
     Success.Pattern.JOINED_GROUP: [
         "{name} var med i fællesspillet om fredagen og grinede med de andre.",
@@ -54,8 +56,10 @@ SUCCESS_TEXTS = {
 }
 OUTREACH_NOTES = {
     OutreachContact.Outcome.CAME: "Kom med i bilen efter en kort snak ved døren.",
-    OutreachContact.Outcome.CAME_LATER: "Ville ikke med straks; mor kørte {name} senere.",
-    OutreachContact.Outcome.STAYED_HOME: "{name} lå i sengen og ville ikke tale med os.",
+    OutreachContact.Outcome.CAME_LATER: "Ville ikke med straks; mor kørte {name} "
+    "senere.",
+    OutreachContact.Outcome.STAYED_HOME: "{name} lå i sengen og ville ikke tale "
+    "med os.",
     OutreachContact.Outcome.NO_CONTACT: "Ingen åbnede, og telefonen blev ikke taget.",
 }
 
@@ -224,7 +228,7 @@ def _absence(rng, profile: Profile, day: date, today: date, rules) -> dict:
 def _successes_and_contacts(
     rng, pupil, registrations, staff, outreach_staff, areas, goals
 ):
-    """Return unsaved successes (with their entries) and outreach contacts for a pupil."""
+    """Return a pupil's unsaved successes, their entries and outreach contacts."""
     morning = [
         row for row in registrations if row.notation == Registration.Notation.MORNING
     ]
@@ -306,7 +310,7 @@ def _contact(rng, pupil, row, outreach_staff) -> OutreachContact:
 
 
 def _mark_some_steps_done(rng, school: School, today: date, leader) -> None:
-    """Mark the steps of the previous quarter done for some pupils, as a school would."""
+    """Mark the previous quarter's steps done for some pupils, as a school would."""
     from absence.flags import flags_for
 
     rules = AbsenceRules.objects.get(school=school)
@@ -328,7 +332,7 @@ def _mark_some_steps_done(rng, school: School, today: date, leader) -> None:
 
 @transaction.atomic
 def populate(*, school: School, seed: int = 2026, today: date | None = None) -> None:
-    """Add a year of attendance, reasons, successes and outreach contacts to `school`."""
+    """Add a year of attendance, reasons, successes and outreach contacts."""
     if Registration.objects.filter(pupil__school=school).exists():
         return
 

@@ -2,7 +2,7 @@
 
 Every figure starts from the same per-day table (`_DAY_FIGURE`): one row per
 pupil and school day in the pupil's enrolment, with what the morning notation
-says about that day. A school day is a weekday between a school year's first
+records about that day. A school day is a weekday between a school year's first
 and last day that is not a holiday or closing day. A school day with no
 morning registration is *missing*: it counts neither as present nor as absent,
 and attendance, absence and missing days add up to the school days.
@@ -47,7 +47,7 @@ def previous_quarter_start(day: date) -> date:
 
 
 def school_year_start(day: date) -> date:
-    """Return 1 August of the Danish school year (August to July) that holds `day`."""
+    """Return 1 August of the Danish school year (August to July) containing `day`."""
     return date(day.year if day.month >= 8 else day.year - 1, 8, 1)
 
 
@@ -260,7 +260,7 @@ class PupilFigures:
 def pupil_figures(
     rules: AbsenceRules, pupil_id: int, *, start: date, end: date, today: date
 ):
-    """Return one pupil's figures from `start` to `end` (days after `today` never count).
+    """Return a pupil's figures from `start` to `end`; days after `today` never count.
 
     Each quarter covers its whole calendar quarter, also where it begins before
     `start`, because the legal thresholds are measured per calendar quarter.
@@ -311,7 +311,7 @@ def pupil_figures(
 def school_figures(
     rules: AbsenceRules, *, start: date, end: date, today: date, pupil_ids=None
 ):
-    """Return {pupil_id: Figures} over `start`..`end` for the school's pupils. One query."""
+    """Return {pupil_id: Figures} from `start` to `end` for the school. One query."""
     sql = f"""
     WITH {_SCHOOL_DAY}, {_SPAN}, {_DAY_FIGURE}
     SELECT pupil_id, {_SUMS}
@@ -328,7 +328,8 @@ def school_figures(
 def weekly_attendance(rules: AbsenceRules, *, start: date, end: date, today: date):
     """Return per week the school-wide row (group_id None) and one row per group.
 
-    Each row holds the week, the group and the `Figures` of all pupil-days. One query.
+    Each row contains the week, the group and the `Figures` of its pupil-days.
+    One query.
     """
     sql = f"""
     WITH {_SCHOOL_DAY}, {_SPAN}, {_DAY_FIGURE}
@@ -367,7 +368,8 @@ def absence_days(
            CASE WHEN f.missing = 1 THEN 'missing'
                 WHEN f.unlawful = 1 THEN 'unlawful'
                 ELSE m.status END AS counted_as,
-           m.status, m.arrived_at, l.left_at, round(f.partial * %(minutes)s) AS minutes_missed,
+           m.status, m.arrived_at, l.left_at,
+           round(f.partial * %(minutes)s) AS minutes_missed,
            m.reason_channel, m.reason_given_on, m.note
     FROM day_figure f
     LEFT JOIN absence_registration m
@@ -387,7 +389,8 @@ WITH {_SCHOOL_DAY},
 next_school_day AS (
     SELECT d::date AS day,
            (SELECT min(sd.day) FROM school_day sd WHERE sd.day > d::date) AS next_day
-    FROM generate_series(%(contacts_from)s::date, %(today)s::date, interval '1 day') AS d
+    FROM generate_series(%(contacts_from)s::date, %(today)s::date,
+                         interval '1 day') AS d
 ),
 followed AS (
     SELECT c.kind, c.outcome, c.pupil_id, n.day, n.next_day
@@ -424,7 +427,7 @@ class OutreachFigures:
     """Contacts of one kind (or all kinds) and what followed them.
 
     `attended_same_day` counts contacts after which the morning registration
-    of the contact's day says present or late; `attended_next_day` does the
+    of the contact's day records present or late; `attended_next_day` does the
     same for the next school day, among the contacts whose next school day has
     passed (`with_next_day`). A missing registration never counts as attended.
     """

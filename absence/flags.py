@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from django.utils.translation import pgettext_lazy
+
 from absence.figures import (
     _DAY_FIGURE,
     _SCHOOL_DAY,
@@ -34,8 +36,6 @@ from absence.figures import (
     school_year_start,
 )
 from absence.models import AbsenceRules, DueStepDone
-
-from django.utils.translation import pgettext_lazy
 
 # Sixty school days reach back about twelve teaching weeks, plus the summer
 # holidays when the window crosses them.
@@ -63,7 +63,8 @@ window_figure AS (
     GROUP BY pupil_id
 ),
 absent_island AS (
-    SELECT pupil_id, rn - row_number() OVER (PARTITION BY pupil_id ORDER BY rn) AS island
+    SELECT pupil_id,
+           rn - row_number() OVER (PARTITION BY pupil_id ORDER BY rn) AS island
     FROM recent WHERE rn <= 20 AND absent = 1
 ),
 longest_run AS (

@@ -58,7 +58,7 @@ def _button_choices(statuses):
 
 
 class RegisterRowForm(forms.Form):
-    """The register's controls for one pupil: the morning and, for grades 7-10, the last lesson."""
+    """One pupil's register controls: the morning and, in grades 7-10, last lesson."""
 
     status = forms.ChoiceField(
         label=_("Morning"),
@@ -266,8 +266,9 @@ class SchoolYearForm(forms.Form):
         required=False,
         initial=True,
         help_text=_(
-            "Autumn break (week 42), Christmas, winter break (week 7), Easter, Ascension "
-            "Day and the day after, Whit Monday and Constitution Day. Adjust them after."
+            "Autumn break (week 42), Christmas, winter break (week 7), Easter, "
+            "Ascension Day and the day after, Whit Monday and Constitution Day. "
+            "Adjust them after."
         ),
     )
 
@@ -290,7 +291,18 @@ class DaysOffForm(forms.Form):
 class RulesForm(forms.ModelForm):
     class Meta:
         model = AbsenceRules
-        exclude = ["school"]
+        fields = [
+            "reason_deadline_days",
+            "day_starts_at",
+            "school_day_minutes",
+            "warning_percent",
+            "notify_percent",
+            "concerning_consecutive_days",
+            "concerning_days_of_20",
+            "concerning_days_of_60",
+            "concerning_percent",
+            "illness_teaching_days",
+        ]
         widgets = {"day_starts_at": TimeInput()}
 
 

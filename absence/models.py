@@ -29,7 +29,7 @@ from schoolplan.models import (
 
 
 class AbsenceRules(models.Model):
-    """A school's absence settings. Every threshold defaults to the national practice."""
+    """A school's absence settings; every threshold defaults to national practice."""
 
     school = models.OneToOneField(
         School,
@@ -121,7 +121,7 @@ class SchoolYear(models.Model):
     """A school year: its first and last school day and, apart, its days off.
 
     Every weekday from `first_day` to `last_day` is a school day unless a
-    `NonSchoolDay` says otherwise; weekends never are.
+    `NonSchoolDay` marks it off. Weekends never are.
     """
 
     school = models.ForeignKey(
@@ -183,7 +183,7 @@ class NonSchoolDay(models.Model):
 
 
 class Status(models.TextChoices):
-    """What a notation records about the pupil."""
+    """The status a notation records about the pupil."""
 
     PRESENT = "present", _("Present")
     LATE = "late", _("Late")
@@ -291,7 +291,8 @@ class Registration(VersionedModel):
         ]
 
     def __str__(self):
-        return f"{self.day:%d.%m.%Y} {self.get_notation_display()}: {self.get_status_display()}"
+        notation = self.get_notation_display()
+        return f"{self.day:%d.%m.%Y} {notation}: {self.get_status_display()}"
 
     @property
     def is_absent(self) -> bool:
@@ -452,7 +453,8 @@ class OutreachContact(models.Model):
         indexes = [models.Index(fields=["pupil", "-contacted_at"])]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {timezone.localtime(self.contacted_at):%d.%m.%Y %H:%M}"
+        when = timezone.localtime(self.contacted_at)
+        return f"{self.get_kind_display()} {when:%d.%m.%Y %H:%M}"
 
     @property
     def local_day(self) -> date:

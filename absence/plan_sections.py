@@ -1,4 +1,4 @@
-"""The absence app's sections of the plan document: the absence summary and successes."""
+"""The absence app's plan sections: the absence summary and the successes."""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _

@@ -92,7 +92,7 @@ def register_rows(group: PupilGroup, day: date) -> list[RegisterRow]:
 
 
 def _changed_history(records: list) -> list:
-    """Return the records if a notation was changed after it was first saved, else []."""
+    """Return the records if a notation changed after it was first saved, else []."""
     per_notation = defaultdict(int)
     for record in records:
         per_notation[record.notation] += 1
@@ -115,7 +115,7 @@ def awaiting_reasons(*, school: School, group_ids=None, pupil_ids=None):
 
 
 def school_year_period(school_id: int, today: date) -> Period:
-    """Return the school year holding `today`: from the calendar, else 1 August-31 July."""
+    """Return the school year holding `today`: the calendar's, else August-July."""
     school_year = calendar.school_year_containing(school_id, today)
     if school_year is not None:
         return Period(school_year.first_day, school_year.last_day)
@@ -222,7 +222,7 @@ class Dashboard:
 
 
 def dashboard(school: School, today: date) -> Dashboard:
-    """Return the leadership dashboard's data for the school. A fixed number of queries."""
+    """Return the leadership dashboard's data. A fixed number of queries."""
     rules = figures.rules_for(school.pk)
     period = school_year_period(school.pk, today)
     first_week = max(period.start, today - timedelta(weeks=DASHBOARD_WEEKS))

@@ -60,7 +60,7 @@ STEP_ALREADY_DONE = _("The step was already marked done.")
 
 @dataclass(frozen=True)
 class RowInput:
-    """What the register form holds for one notation of one pupil.
+    """One notation of one pupil as the register form submitted it.
 
     `loaded_version` is the registration's version when the register was
     opened (0 if there was none), for the lost-update check.
@@ -79,7 +79,7 @@ class RowInput:
 class RegisterConflict(Exception):
     """Someone saved some of the same registrations after the register was opened.
 
-    `current` holds those registrations as they are now; nothing was saved.
+    `current` contains those registrations as they are now. Nothing was saved.
     """
 
     def __init__(self, current: list[Registration]):
@@ -120,7 +120,7 @@ def _check_row(row: RowInput, pupil: Pupil) -> None:
 
 
 def _normalised(row: RowInput) -> dict:
-    """Return the row's stored values; a time or channel that does not apply is dropped."""
+    """Return the values to store; a time or channel that does not apply is dropped."""
     return {
         "status": row.status,
         "arrived_at": row.arrived_at if row.status == Status.LATE else None,
@@ -137,7 +137,7 @@ def register_save(
     """Save a group's register for a day in a fixed number of queries.
 
     Only notations whose values differ from what is stored are written. A
-    last-lesson notation is skipped when the morning says the pupil was
+    last-lesson notation is skipped when the morning records the pupil as
     absent. If anyone saved one of the changed registrations since the
     register was opened, nothing is saved and RegisterConflict is raised.
     """

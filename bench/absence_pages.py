@@ -2,13 +2,13 @@
 
     .venv/bin/python bench/absence_pages.py [--repeat N]
 
-Builds, in a database of its own (the name in DATABASE_URL with `_bench`
-appended; it is dropped and created again), a school of 300 pupils in 30
-groups with three school years of attendance, then prints the server time and
-query count of the register, a pupil's front page and the leadership
+The script builds a school of 300 pupils in 30 groups with three school years
+of attendance. It uses a database of its own, named as in DATABASE_URL with
+`_bench` appended, which it drops and creates again. It then prints the server
+time and query count of the register, a pupil's front page and the leadership
 dashboard, each beside a trivial logged-in page measured in the same run. The
 pages are requested through Django's test client in this process, so the time
-is the server's: middleware, view, queries and template, no network.
+is the server's (middleware, view, queries and template) with no network.
 """
 
 import argparse
@@ -90,7 +90,8 @@ WITH school_day AS (
                       WHERE n.school_year_id = y.id AND n.day = d::date)
 ),
 drawn AS (
-    SELECT p.id AS pupil_id, p.group_id, p.grade, sd.day, random() AS draw, random() AS minute
+    SELECT p.id AS pupil_id, p.group_id, p.grade, sd.day,
+           random() AS draw, random() AS minute
     FROM schoolplan_pupil p JOIN school_day sd ON sd.day >= p.start_date
     WHERE p.school_id = %(school_id)s
 )
@@ -110,7 +111,8 @@ FROM drawn
 UNION ALL
 SELECT 1, now(), %(user_id)s, pupil_id, group_id, day, 'last_lesson',
        CASE WHEN minute < 0.05 THEN 'left_early' ELSE 'present' END, NULL,
-       CASE WHEN minute < 0.05 THEN time '11:00' + (minute * 1800)::int * interval '1 minute' END,
+       CASE WHEN minute < 0.05
+            THEN time '11:00' + (minute * 1800)::int * interval '1 minute' END,
        '', '', NULL, %(user_id)s, now()
 FROM drawn WHERE grade >= 7 AND draw >= 0.17
 """
@@ -120,9 +122,9 @@ INSERT INTO absence_historicalregistration
     (id, version, updated_at, updated_by_id, pupil_id, group_id, day, notation, status,
      arrived_at, left_at, note, reason_channel, reason_given_on, registered_by_id,
      history_date, history_change_reason, history_type, history_user_id)
-SELECT id, version, updated_at, updated_by_id, pupil_id, group_id, day, notation, status,
-       arrived_at, left_at, note, reason_channel, reason_given_on, registered_by_id,
-       now(), NULL, '+', registered_by_id
+SELECT id, version, updated_at, updated_by_id, pupil_id, group_id, day, notation,
+       status, arrived_at, left_at, note, reason_channel, reason_given_on,
+       registered_by_id, now(), NULL, '+', registered_by_id
 FROM absence_registration
 """
 
@@ -237,7 +239,8 @@ def build_school(today: date):
 
 
 def timezone_at(day: date):
-    from datetime import datetime, time as clock
+    from datetime import datetime
+    from datetime import time as clock
 
     from django.utils import timezone
 

@@ -1,4 +1,4 @@
-"""A pupil's absence: the overview, successes, outreach contacts, steps and the statement."""
+"""A pupil's absence: overview, successes, outreach contacts, steps and statement."""
 
 from datetime import date, timedelta
 
@@ -54,7 +54,7 @@ def pupil_absence(request, pupil_id: int):
 
 
 def success_create(request, pupil_id: int):
-    """The quick form for a success, opened from the plan or the register."""
+    """Show and save the quick form for a success, opened from the plan or register."""
     pupil = get_pupil_for_user(request.user, pupil_id)
     default_next = reverse("schoolplan:plan", args=[pupil.pk])
 
@@ -155,7 +155,7 @@ def step_done(request, pupil_id: int):
 
 
 def statement(request, pupil_id: int, day: date):
-    """The statement of a pupil's absence in a calendar quarter (fraværsopgørelse).
+    """Show the statement of a pupil's absence in a calendar quarter (fraværsopgørelse).
 
     The school leader attaches it when notifying the municipality.
     """

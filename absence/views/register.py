@@ -50,7 +50,7 @@ def _weekday_after(day: date) -> date:
 
 
 def register_index(request):
-    """Open today's register of the user's only group, or list the groups to choose from."""
+    """Open today's register of the user's only group, or list the groups."""
     groups = list(visible_groups(request.user))
     if len(groups) == 1:
         return redirect("absence:register", groups[0].pk)
@@ -148,7 +148,7 @@ def _rebind_with_versions(rows, data, current: list[Registration]) -> RegisterFo
 
 
 def awaiting(request):
-    """List the absences that still await a reason, in the groups the user works with."""
+    """List the absences awaiting a reason in the groups the user works with."""
     school = school_of(request.user)
     groups = list(visible_groups(request.user))
     registrations = list(

@@ -1,4 +1,4 @@
-"""School-wide pages: the leadership dashboard, the CSV export, the calendar and the rules."""
+"""School-wide pages: the dashboard, the CSV export, the calendar and the rules."""
 
 import csv
 from datetime import date
@@ -53,7 +53,7 @@ def dashboard(request):
 
 
 def neutralise(value):
-    """Return a CSV cell: text that a spreadsheet would run as a formula gets a quote first.
+    """Return a CSV cell; text a spreadsheet would run as a formula gets a quote first.
 
     Numbers are returned as they are, so they stay numbers.
     """

@@ -1,4 +1,4 @@
-"""The school calendar: the usual Danish holidays, school years and days off, and the rules."""
+"""The school calendar (Danish holidays, school years, days off) and the rules."""
 
 from datetime import date
 
@@ -39,7 +39,7 @@ def test_proposed_days_off_for_2025_26():
     assert all(day.weekday() < 5 for day in days)
 
 
-def test_proposed_school_year_runs_from_week_33_to_week_26():
+def test_proposed_school_year_weeks():
     assert calendar.proposed_school_year(2025) == (date(2025, 8, 11), date(2026, 6, 26))
 
 

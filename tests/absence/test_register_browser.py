@@ -1,8 +1,9 @@
-"""A teacher registers a whole group in Chromium with one save, by mouse and keyboard."""
+"""A teacher registers a group in Chromium with one save, by mouse and keyboard."""
 
 from datetime import time
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from absence.models import Registration, Status
@@ -32,12 +33,15 @@ def browser_page(monkeypatch):
         page = browser.new_page(viewport={"width": 1024, "height": 768})
         yield page
         browser.close()
+        # Queries made while Playwright's event loop runs get connections of
+        # their own, which Django's teardown would not see; close them here.
+        connections.close_all()
 
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_teacher_registers_group_with_one_save(
-    browser_page, live_server, teacher, group, school_year
+    teacher, group, school_year, live_server, browser_page
 ):
     anna = PupilFactory(group=group, first_name="Anna", grade=3)
     bent = PupilFactory(group=group, first_name="Bent", grade=4)

@@ -28,7 +28,7 @@ def current_year(school):
 
 @pytest.fixture
 def truant(group, teacher, current_year):
-    """A pupil absent without a reason every school day since the previous quarter began."""
+    """A pupil absent without reason every school day since the previous quarter."""
     today = timezone.localdate()
     pupil = PupilFactory(
         group=group, first_name="Bo", start_date=today - timedelta(days=300)
