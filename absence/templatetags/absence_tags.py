@@ -32,7 +32,7 @@ def days(value):
 
 @register.filter
 def quarter_label(day):
-    """Name the calendar quarter that starts with (or contains) `day`, e.g. 'Q1 2026'."""
+    """Name the calendar quarter that contains `day`, for example 'Q1 2026'."""
     return _("Q%(number)s %(year)s") % {
         "number": (day.month - 1) // 3 + 1,
         "year": day.year,
