@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
 from django.db.models.functions import TruncWeek
 
 from absence import calendar, chart, figures, flags
@@ -221,9 +221,27 @@ class Dashboard:
     today: date
 
 
-def dashboard(school: School, today: date) -> Dashboard:
+def dashboard_cache_key(school: School, today: date, rules) -> str:
+    """Return a cache key that changes whenever something the dashboard shows changes.
+
+    It contains the date (deadlines and rolling windows move each day), the
+    school's absence data version, which every absence write raises, and the
+    time of the latest change to any of the school's pupils (a start date,
+    leaving date or group). One query.
+    """
+    pupils_changed = Pupil.history.filter(school_id=school.pk).aggregate(
+        latest=Max("history_date")
+    )["latest"]
+    pupils_stamp = pupils_changed.timestamp() if pupils_changed else 0
+    return (
+        f"absence:dashboard:{school.pk}:{today.isoformat()}:"
+        f"{rules.data_version}:{pupils_stamp}"
+    )
+
+
+def dashboard(school: School, today: date, *, rules=None) -> Dashboard:
     """Return the leadership dashboard's data. A fixed number of queries."""
-    rules = figures.rules_for(school.pk)
+    rules = rules or figures.rules_for(school.pk)
     period = school_year_period(school.pk, today)
     first_week = max(period.start, today - timedelta(weeks=DASHBOARD_WEEKS))
     first_week -= timedelta(days=first_week.weekday())

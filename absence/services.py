@@ -6,6 +6,7 @@ from datetime import date, time
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -17,6 +18,7 @@ from absence.models import (
     LAST_LESSON_STATUSES,
     LEGAL_GROUPS,
     MORNING_STATUSES,
+    AbsenceRules,
     DueStepDone,
     NonSchoolDay,
     OutreachContact,
@@ -94,6 +96,17 @@ class RegisterResult:
 
 
 _REGISTERED_FIELDS = ("status", "arrived_at", "left_at", "note", "reason_channel")
+
+
+def bump_data_version(school_id: int) -> None:
+    """Mark the school's absence data as changed, so cached dashboards are not used."""
+    changed = AbsenceRules.objects.filter(school_id=school_id).update(
+        data_version=F("data_version") + 1
+    )
+    if not changed:
+        AbsenceRules.objects.get_or_create(
+            school_id=school_id, defaults={"data_version": 1}
+        )
 
 
 def _check_register_day(school_id: int, day: date) -> None:
@@ -240,6 +253,8 @@ def register_save(
         )
 
     changed_pupils = {registration.pupil_id for registration in to_create + to_update}
+    if changed_pupils:
+        bump_data_version(group.school_id)
     AccessLogEntry.objects.bulk_create(
         AccessLogEntry(
             user=user,
@@ -286,6 +301,7 @@ def reason_record(
     schoolplan_services.save_versioned(
         registration, expected_version=expected_version, user=user
     )
+    bump_data_version(registration.pupil.school_id)
 
     record_access(
         user,
@@ -340,6 +356,7 @@ def success_create(
         goal=goal,
     )
     success.save()
+    bump_data_version(pupil.school_id)
     return success
 
 
@@ -360,6 +377,7 @@ def outreach_create(
     )
     contact.full_clean()
     contact.save()
+    bump_data_version(pupil.school_id)
 
     record_access(
         user,
@@ -388,6 +406,7 @@ def step_mark_done(
     ).exists():
         raise ValidationError(STEP_ALREADY_DONE)
     step.save()
+    bump_data_version(pupil.school_id)
 
     record_access(
         user,
@@ -432,6 +451,7 @@ def school_year_create(
             if first_day <= day.day <= last_day
         )
 
+    bump_data_version(school.pk)
     return school_year
 
 
@@ -446,6 +466,7 @@ def school_year_update(
     school_year.first_day = first_day
     school_year.last_day = last_day
     school_year.save(update_fields=["first_day", "last_day"])
+    bump_data_version(school_year.school_id)
 
 
 @transaction.atomic
@@ -476,4 +497,16 @@ def days_off_add(
         unique_fields=["school_year", "day"],
         update_fields=["kind", "name"],
     )
+    bump_data_version(school_year.school_id)
     return len(days)
+
+
+@transaction.atomic
+def day_off_remove(*, school_year: SchoolYear, day: date) -> bool:
+    """Make a day off a school day again; return whether there was one."""
+    deleted, _rows = NonSchoolDay.objects.filter(
+        school_year=school_year, day=day
+    ).delete()
+    if deleted:
+        bump_data_version(school_year.school_id)
+    return bool(deleted)

@@ -5,10 +5,13 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from absence import calendar, figures, selectors, services
@@ -25,29 +28,42 @@ from schoolplan.audit import record_access
 from schoolplan.models import AccessLogEntry, Pupil
 
 DASHBOARD_FLAGGED_SHOWN = 40
+DASHBOARD_CACHE_SECONDS = 15 * 60
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def dashboard(request):
+    """Show the leadership dashboard; its body is cached until the figures change."""
     require_whole_school(request.user)
     school = school_of(request.user)
     today = timezone.localdate()
-
-    data = selectors.dashboard(school, today)
     show_all = request.GET.get("alle") == "1"
+
+    rules = figures.rules_for(school.pk)
+    key = f"{selectors.dashboard_cache_key(school, today, rules)}:{show_all}"
+    body = cache.get(key)
+    if body is None:
+        data = selectors.dashboard(school, today, rules=rules)
+        body_context = {
+            "data": data,
+            "shown_flagged": data.flagged
+            if show_all
+            else data.flagged[:DASHBOARD_FLAGGED_SHOWN],
+            "max_successes": max((week["count"] for week in data.successes), default=0),
+            "kind_labels": dict(OutreachContact.Kind.choices),
+        }
+        body = render_to_string("absence/_dashboard_body.html", body_context, request)
+        cache.set(key, body, DASHBOARD_CACHE_SECONDS)
 
     record_access(request.user, AccessLogEntry.Action.VIEW, what="absence dashboard")
     context = {
-        "data": data,
-        "shown_flagged": data.flagged
-        if show_all
-        else data.flagged[:DASHBOARD_FLAGGED_SHOWN],
+        # The body was rendered (and escaped) by our own template above.
+        "body": mark_safe(body),
+        "period": selectors.school_year_period(school.pk, today),
         "today": today,
         "export_form": ExportForm(),
-        "max_successes": max((week["count"] for week in data.successes), default=0),
-        "kind_labels": dict(OutreachContact.Kind.choices),
     }
     return render(request, "absence/dashboard.html", context)
 
@@ -238,10 +254,7 @@ def day_off_delete(request, year_id: int, day: date):
     )
 
     if request.method == "POST":
-        deleted, _rows = NonSchoolDay.objects.filter(
-            school_year=school_year, day=day
-        ).delete()
-        if deleted:
+        if services.day_off_remove(school_year=school_year, day=day):
             messages.success(request, _("The day is a school day again."))
 
     return redirect("absence:calendar_year", school_year.pk)
@@ -257,6 +270,7 @@ def rules_edit(request):
     form = RulesForm(request.POST or None, instance=rules)
     if request.method == "POST" and form.is_valid():
         form.save()
+        services.bump_data_version(school.pk)
         messages.success(request, _("The absence rules were saved."))
         return redirect("absence:rules")
 

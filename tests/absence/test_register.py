@@ -94,7 +94,9 @@ def _save(group, day, user, pupils, status, version=0):
     return services.register_save(group=group, day=day, user=user, rows=rows)
 
 
-def test_register_save_takes_fixed_number_of_queries(teacher, group, school_year):
+def test_register_save_takes_fixed_number_of_queries(
+    teacher, group, school_year, rules
+):
     small_group = PupilGroupFactory(school=group.school)
     small = PupilFactory.create_batch(3, group=small_group)
     twelve = PupilFactory.create_batch(12, group=group)
@@ -113,7 +115,7 @@ def test_register_save_takes_fixed_number_of_queries(teacher, group, school_year
 
 
 def test_register_post_for_twelve_stays_within_query_budget(
-    client_for, teacher, group, school_year, django_assert_max_num_queries
+    client_for, teacher, group, school_year, rules, django_assert_max_num_queries
 ):
     pupils = PupilFactory.create_batch(12, group=group)
     data = {}

@@ -176,3 +176,48 @@ def test_csv_access_by_role(client, client_for, teacher, leader, current_year):
     assert client.get(url).status_code == 302
     assert client_for(teacher).get(url).status_code == 403
     assert client_for(leader).get(url).status_code == 200
+
+
+def test_dashboard_follows_a_change_after_caching(client_for, leader, truant, teacher):
+    client = client_for(leader)
+    client.get(reverse("absence:dashboard"))
+    period_start = previous_quarter_start(timezone.localdate())
+
+    client.post(
+        reverse("absence:step_done", args=[truant.pk]),
+        {"kind": "notify", "period_start": period_start.isoformat()},
+    )
+    page = client.get(reverse("absence:dashboard")).content.decode()
+
+    assert f"{SHORT_LABELS[DueStepDone.Kind.NOTIFY]} (" in page
+
+
+def test_cached_dashboard_takes_fewer_queries(
+    client_for, leader, truant, django_assert_max_num_queries
+):
+    client = client_for(leader)
+    client.get(reverse("absence:dashboard"))
+
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("absence:dashboard"))
+
+    assert truant.full_name in response.content.decode()
+
+
+def test_day_off_delete_access_by_role(
+    client, client_for, teacher, coordinator, school_year
+):
+    url = reverse("absence:day_off_delete", args=[school_year.pk, HOLIDAY])
+
+    assert client.post(url).status_code == 302
+    assert client_for(teacher).post(url).status_code == 403
+    assert school_year.non_school_days.filter(day=HOLIDAY).exists()
+    assert client_for(coordinator).post(url).status_code == 302
+    assert not school_year.non_school_days.filter(day=HOLIDAY).exists()
+
+
+def test_awaiting_and_index_need_login(client):
+    for name in ("absence:awaiting", "absence:register_index", "absence:rules"):
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("login"))
