@@ -293,6 +293,13 @@ class Registration(VersionedModel):
         indexes = [
             models.Index(fields=["group", "day"]),
             models.Index(fields=["day", "status"]),
+            # Few registrations await a reason at any time; the lists of them
+            # read this small index instead of the whole table.
+            models.Index(
+                fields=["pupil", "day"],
+                condition=models.Q(status="awaiting"),
+                name="registration_awaiting",
+            ),
         ]
 
     def __str__(self):

@@ -100,7 +100,10 @@ def _changed_history(records: list) -> list:
 
 
 def awaiting_reasons(*, school: School, group_ids=None, pupil_ids=None):
-    """Return the absences still awaiting a reason, oldest first."""
+    """Return the absences still awaiting a reason, oldest first.
+
+    `school` is a School or its id.
+    """
     registrations = Registration.objects.filter(
         pupil__school=school, status=Status.AWAITING
     ).select_related("pupil", "group")

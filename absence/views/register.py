@@ -105,6 +105,7 @@ def register(request, group_id: int):
     for registration in conflict:
         conflict_by_pupil.setdefault(registration.pupil_id, []).append(registration)
 
+    awaiting_list, awaiting_count = _latest_awaiting(group)
     rules = rules_for(group.school_id)
     context = {
         "group": group,
@@ -119,13 +120,25 @@ def register(request, group_id: int):
         "has_conflict": bool(conflict),
         "previous_day": _weekday_before(day),
         "next_day": _weekday_after(day) if day < today else None,
-        "awaiting": list(
-            selectors.awaiting_reasons(school=group.school, group_ids=[group.pk])[:50]
-        ),
+        "awaiting": awaiting_list,
+        "awaiting_count": awaiting_count,
         "deadline_days": rules.reason_deadline_days,
         "register_url": _register_url(group.pk, day),
     }
     return render(request, "absence/register.html", context)
+
+
+REGISTER_AWAITING_SHOWN = 8
+
+
+def _latest_awaiting(group) -> tuple[list, int]:
+    """Return the group's latest absences awaiting a reason, and how many there are."""
+    awaiting = selectors.awaiting_reasons(school=group.school_id, group_ids=[group.pk])
+    latest = list(awaiting.order_by("-day", "pk")[: REGISTER_AWAITING_SHOWN + 1])
+    if len(latest) <= REGISTER_AWAITING_SHOWN:
+        return latest, len(latest)
+
+    return latest[:REGISTER_AWAITING_SHOWN], awaiting.count()
 
 
 def _rebind_with_versions(rows, data, current: list[Registration]) -> RegisterForm:
