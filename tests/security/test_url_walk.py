@@ -5,13 +5,18 @@ so no page can be added without deciding who may open it.
 """
 
 import re
+from datetime import date
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from absence.models import AbsenceRules, Registration, Status
 from schoolplan.models import Challenge
+from tests.absence.helpers import make_school_year
 from tests.factories import EntryFactory, GoalFactory
 
+SCHOOL_DAY = date(2026, 3, 10)
+DAY_OFF = date(2026, 3, 11)
 ROLES = ("teacher", "other_teacher", "coordinator", "leader", "outsider", "anonymous")
 LOGIN = "login"
 
@@ -53,6 +58,37 @@ for name in (
     EXPECTED[f"schoolplan:{name}"] = _EDITOR_PAGE
 for name in ("pupil_access_log", "pupil_data_export"):
     EXPECTED[f"schoolplan:{name}"] = _LEADER_PAGE
+
+# Absence: teachers register their own groups; coordinators and leadership the
+# whole school; school-wide pages are theirs alone, the rules leadership's.
+# A teacher opening the register index is sent to the register of a group.
+_SCHOOL_PAGE = dict.fromkeys(ROLES[:-1], 200) | {
+    "teacher": 403,
+    "other_teacher": 403,
+    "anonymous": LOGIN,
+}
+EXPECTED["absence:register_index"] = _SCHOOL_PAGE | {
+    "teacher": 302,
+    "other_teacher": 302,
+}
+EXPECTED["absence:awaiting"] = dict.fromkeys(ROLES[:-1], 200) | {"anonymous": LOGIN}
+for name in ("register", "reason_record", "pupil", "success_create", "outreach_create"):
+    EXPECTED[f"absence:{name}"] = _PUPIL_PAGE
+for name in ("dashboard", "export_csv", "calendar"):
+    EXPECTED[f"absence:{name}"] = _SCHOOL_PAGE
+EXPECTED["absence:calendar_year"] = _SCHOOL_PAGE | {"outsider": 404}
+# POST-only actions: a GET by someone allowed only redirects back.
+EXPECTED["absence:day_off_delete"] = _SCHOOL_PAGE | {
+    "coordinator": 302,
+    "leader": 302,
+    "outsider": 404,
+}
+EXPECTED["absence:step_done"] = _EDITOR_PAGE | {"coordinator": 302, "leader": 302}
+EXPECTED["absence:statement"] = _EDITOR_PAGE
+EXPECTED["absence:rules"] = dict.fromkeys(ROLES[:-1], 403) | {
+    "leader": 200,
+    "anonymous": LOGIN,
+}
 
 # URLs that are not the application's own pages.
 SKIPPED_PREFIXES = ("admin:", "logout")
@@ -103,16 +139,32 @@ def cast(teacher, coordinator, leader, outsider, school, other_group):
 
 
 @pytest.fixture
-def url_arguments(pupil, teacher):
-    """Values for each URL parameter, all belonging to `pupil`."""
+def url_arguments(pupil, teacher, school):
+    """Values for each URL parameter, all belonging to `pupil` or its school."""
     entry = EntryFactory(pupil=pupil, author=teacher)
     goal = GoalFactory(pupil=pupil)
     challenge = Challenge.objects.create(pupil=pupil, area=goal.area, description="x")
+    school_year = make_school_year(
+        school, date(2025, 8, 11), date(2026, 6, 26), days_off=[DAY_OFF]
+    )
+    AbsenceRules.objects.create(school=school)
+    registration = Registration.objects.create(
+        pupil=pupil,
+        group=pupil.group,
+        day=SCHOOL_DAY,
+        notation=Registration.Notation.MORNING,
+        status=Status.AWAITING,
+        registered_by=teacher,
+    )
     return {
         "pupil_id": pupil.pk,
         "entry_id": entry.pk,
         "goal_id": goal.pk,
         "challenge_id": challenge.pk,
+        "group_id": pupil.group_id,
+        "registration_id": registration.pk,
+        "year_id": school_year.pk,
+        "day": DAY_OFF,
     }
 
 

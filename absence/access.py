@@ -1,0 +1,49 @@
+"""Who may use which absence page; pupils are fetched through `schoolplan.access`.
+
+Teachers register the groups they work with. Coordinators and leadership may
+open every group of their school, the dashboard and the school calendar. Only
+leadership changes the absence rules.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from schoolplan import roles
+from schoolplan.access import school_of
+from schoolplan.models import PupilGroup
+
+GROUP_NOT_FOUND = _("The group does not exist, or you do not work with it.")
+WHOLE_SCHOOL_ONLY = _("Only coordinators and leadership may open this page.")
+LEADERSHIP_ONLY = _("Only leadership may change the absence rules.")
+
+
+def visible_groups(user) -> QuerySet[PupilGroup]:
+    school = school_of(user)
+    if school is None or roles.role_of(user) is None:
+        return PupilGroup.objects.none()
+
+    groups = PupilGroup.objects.filter(school=school)
+    if not roles.sees_whole_school(user):
+        groups = groups.filter(staff=user)
+
+    return groups.order_by("name")
+
+
+def get_group_for_user(user, group_id) -> PupilGroup:
+    group = visible_groups(user).filter(pk=group_id).first()
+    if group is None:
+        raise Http404(GROUP_NOT_FOUND)
+
+    return group
+
+
+def require_whole_school(user) -> None:
+    if not roles.sees_whole_school(user):
+        raise PermissionDenied(WHOLE_SCHOOL_ONLY)
+
+
+def require_leadership(user) -> None:
+    if not roles.is_leadership(user):
+        raise PermissionDenied(LEADERSHIP_ONLY)

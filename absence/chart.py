@@ -1,0 +1,184 @@
+"""Geometry of the weekly absence chart, rendered as inline SVG by a template.
+
+The same markup goes into the page and the PDF, so the chart uses SVG
+presentation attributes only: no script and no style element.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
+
+from absence.figures import Figures
+
+WIDTH = 640
+HEIGHT = 200
+LEFT = 34
+RIGHT = 8
+TOP = 12
+BOTTOM = 28
+PLOT_HEIGHT = HEIGHT - TOP - BOTTOM
+
+# (attribute of Figures, colour, label), drawn from the bottom up.
+SERIES = [
+    ("unlawful", "#b3261e", _("Unlawful")),
+    ("awaiting", "#e08a00", _("Awaiting a reason")),
+    ("illness", "#3b6ea8", _("Illness")),
+    ("permitted", "#5f8f6a", _("Permitted")),
+    ("partial", "#9b7fc2", _("Late or left early")),
+    ("missing", "#c3c8cd", _("Not registered")),
+]
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+
+
+@dataclass
+class WeekChart:
+    bars: list[Bar] = field(default_factory=list)
+    titles: list[tuple[float, float, float, str]] = field(default_factory=list)
+    month_ticks: list[tuple[float, str]] = field(default_factory=list)
+    grid: list[tuple[float, int]] = field(default_factory=list)
+    start_x: float | None = None
+    start_label: str = ""
+    started_before: bool = False
+    width: int = WIDTH
+    height: int = HEIGHT
+    plot_left: int = LEFT
+    plot_right: int = WIDTH - RIGHT
+    plot_bottom: int = HEIGHT - BOTTOM
+    legend: list[tuple[str, str]] = field(default_factory=list)
+    is_empty: bool = True
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def week_chart(
+    weeks: list[Figures], *, first: date, last: date, pupil_start: date
+) -> WeekChart:
+    """Lay out a stacked bar per week, `first` to `last`, in percent of school days."""
+    chart = WeekChart(legend=[(colour, str(label)) for _name, colour, label in SERIES])
+    first_monday, last_monday = _monday(first), _monday(last)
+    week_count = (last_monday - first_monday).days // 7 + 1
+    slot = (WIDTH - LEFT - RIGHT) / max(week_count, 1)
+    bar_width = max(slot * 0.78, 1.0)
+
+    for percent in (0, 25, 50, 75, 100):
+        chart.grid.append((TOP + PLOT_HEIGHT * (1 - percent / 100), percent))
+
+    monday = first_monday
+    index = 0
+    while monday <= last_monday:
+        # Label each month at its first Monday, and the first week unless a
+        # month label follows too closely to leave room for it.
+        if monday.day <= 7 or (index == 0 and monday.day <= 21):
+            label = date_format(monday, "M")
+            chart.month_ticks.append((LEFT + index * slot, label))
+        monday += timedelta(days=7)
+        index += 1
+
+    for figures in weeks:
+        if not figures.school_days or figures.start < first_monday:
+            continue
+        index = (figures.start - first_monday).days // 7
+        x = LEFT + index * slot + (slot - bar_width) / 2
+        bottom = Decimal(TOP + PLOT_HEIGHT)
+        for name, colour, _label in SERIES:
+            share = Decimal(getattr(figures, name)) / figures.school_days
+            height = share * PLOT_HEIGHT
+            if height <= 0:
+                continue
+            bottom -= height
+            chart.bars.append(Bar(x, float(bottom), bar_width, float(height), colour))
+        chart.titles.append(
+            (
+                x,
+                bar_width,
+                float(TOP),
+                _week_title(figures),
+            )
+        )
+        chart.is_empty = False
+
+    if first_monday <= pupil_start <= last + timedelta(days=6):
+        offset_days = (pupil_start - first_monday).days
+        chart.start_x = LEFT + offset_days / 7 * slot
+        chart.start_label = str(
+            _("Start %(date)s") % {"date": date_format(pupil_start, "j. M")}
+        )
+    else:
+        chart.started_before = pupil_start < first_monday
+
+    return chart
+
+
+def _week_title(figures: Figures) -> str:
+    week = figures.start.isocalendar().week
+    absent = figures.absent_percent or 0
+    return str(
+        _(
+            "Week %(week)s: %(absent)s %% absent, "
+            "%(missing)s of %(days)s days not registered"
+        )
+        % {
+            "week": week,
+            "absent": f"{absent:.0f}",
+            "missing": figures.missing,
+            "days": figures.school_days,
+        }
+    )
+
+
+@dataclass(frozen=True)
+class CountBar:
+    x: float
+    y: float
+    width: float
+    height: float
+    count: int
+    title: str
+
+
+COUNT_WIDTH = 640
+COUNT_HEIGHT = 70
+
+
+def count_chart(weeks: list[dict], *, first: date, last: date) -> list[CountBar]:
+    """Lay out a bar per week with a count; `weeks` contains {'week', 'count'} rows."""
+    first_monday, last_monday = _monday(first), _monday(last)
+    week_count = (last_monday - first_monday).days // 7 + 1
+    slot = COUNT_WIDTH / max(week_count, 1)
+    highest = max((week["count"] for week in weeks), default=0)
+    bars = []
+    for week in weeks:
+        monday = week["week"]
+        if hasattr(monday, "date"):
+            monday = monday.date()
+        if monday < first_monday or monday > last_monday or not highest:
+            continue
+        index = (monday - first_monday).days // 7
+        height = (COUNT_HEIGHT - 14) * week["count"] / highest
+        bars.append(
+            CountBar(
+                x=index * slot + slot * 0.1,
+                y=COUNT_HEIGHT - height,
+                width=max(slot * 0.8, 1.0),
+                height=height,
+                count=week["count"],
+                title=str(
+                    _("Week %(week)s: %(count)s")
+                    % {"week": monday.isocalendar().week, "count": week["count"]}
+                ),
+            )
+        )
+    return bars

@@ -1,0 +1,228 @@
+"""The absence rules and what they call for, computed in PostgreSQL.
+
+Defaults (each a setting of the school in `AbsenceRules`), from the Danish
+absence order and common municipal practice:
+
+- unlawful absence of 10 % or more of a calendar quarter's school days: warn
+  the parents (child benefit may stop at 15 %);
+- 15 % or more: the school leader must notify the municipality, attaching the
+  statement of the pupil's absence;
+- concerning absence, which has no national threshold: 5 consecutive school
+  days absent (within the last 20), or 5 of the last 20 school days, or 15 of
+  the last 60, or 10 % total absence in the current quarter;
+- 15 school days of illness in the school year: contact the parents about
+  teaching during illness.
+
+The two unlawful-absence flags are raised for the current and the previous
+quarter, so a quarter that ended over the threshold stays due until someone
+marks the step done.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.utils.translation import pgettext_lazy
+
+from absence.figures import (
+    _DAY_FIGURE,
+    _SCHOOL_DAY,
+    _SPAN,
+    _fetch,
+    _params,
+    previous_quarter_start,
+    quarter_end,
+    quarter_start,
+    school_year_start,
+)
+from absence.models import AbsenceRules, DueStepDone
+
+# Sixty school days reach back about twelve teaching weeks, plus the summer
+# holidays when the window crosses them.
+_WINDOW_CALENDAR_DAYS = 160
+
+_FLAGS = f"""
+WITH {_SCHOOL_DAY}, {_SPAN}, {_DAY_FIGURE},
+quarter_figure AS (
+    SELECT pupil_id, quarter, count(*) AS school_days, sum(unlawful) AS unlawful,
+           sum(absent) + sum(partial) AS absent
+    FROM day_figure
+    WHERE quarter >= %(previous_quarter)s::date
+    GROUP BY pupil_id, quarter
+),
+recent AS (
+    SELECT pupil_id, absent,
+           row_number() OVER (PARTITION BY pupil_id ORDER BY day DESC) AS rn
+    FROM day_figure
+),
+window_figure AS (
+    SELECT pupil_id,
+           sum(absent) FILTER (WHERE rn <= 20) AS of_20,
+           sum(absent) AS of_60
+    FROM recent WHERE rn <= 60
+    GROUP BY pupil_id
+),
+absent_island AS (
+    SELECT pupil_id,
+           rn - row_number() OVER (PARTITION BY pupil_id ORDER BY rn) AS island
+    FROM recent WHERE rn <= 20 AND absent = 1
+),
+longest_run AS (
+    SELECT pupil_id, max(length) AS days
+    FROM (SELECT pupil_id, count(*) AS length FROM absent_island
+          GROUP BY pupil_id, island) runs
+    GROUP BY pupil_id
+),
+illness AS (
+    SELECT pupil_id, sum(illness) AS days
+    FROM day_figure WHERE day >= %(school_year_start)s::date
+    GROUP BY pupil_id
+),
+flag AS (
+    SELECT pupil_id, 'warning' AS kind, quarter AS period_start, school_days,
+           100.0 * unlawful / school_days AS percent,
+           NULL::bigint AS longest_run, NULL::bigint AS of_20, NULL::bigint AS of_60,
+           NULL::bigint AS illness_days
+    FROM quarter_figure
+    WHERE 100 * unlawful >= %(warning_percent)s * school_days
+  UNION ALL
+    SELECT pupil_id, 'notify', quarter, school_days, 100.0 * unlawful / school_days,
+           NULL, NULL, NULL, NULL
+    FROM quarter_figure
+    WHERE 100 * unlawful >= %(notify_percent)s * school_days
+  UNION ALL
+    SELECT q.pupil_id, 'concerning', q.quarter, q.school_days,
+           100.0 * q.absent / q.school_days,
+           COALESCE(r.days, 0), w.of_20, w.of_60, NULL
+    FROM quarter_figure q
+    LEFT JOIN window_figure w ON w.pupil_id = q.pupil_id
+    LEFT JOIN longest_run r ON r.pupil_id = q.pupil_id
+    WHERE q.quarter = %(current_quarter)s::date
+      AND (COALESCE(r.days, 0) >= %(consecutive)s
+           OR w.of_20 >= %(days_of_20)s
+           OR w.of_60 >= %(days_of_60)s
+           OR 100 * q.absent >= %(concerning_percent)s * q.school_days)
+  UNION ALL
+    SELECT pupil_id, 'illness_teaching', %(school_year_start)s::date, NULL, NULL,
+           NULL, NULL, NULL, days
+    FROM illness
+    WHERE days >= %(illness_days)s
+)
+SELECT flag.*, done.id AS done_id, done.done_at, done.note AS done_note,
+       u.first_name AS done_by_first_name, u.last_name AS done_by_last_name,
+       u.username AS done_by_username
+FROM flag
+LEFT JOIN absence_duestepdone done
+  ON done.pupil_id = flag.pupil_id AND done.kind = flag.kind
+ AND done.period_start = flag.period_start
+LEFT JOIN auth_user u ON u.id = done.done_by_id
+ORDER BY done.id IS NOT NULL, flag.period_start DESC, flag.pupil_id, flag.kind
+"""
+
+
+# Short names for the dashboard's badges; the full step is `DueStepDone.Kind`'s label.
+SHORT_LABELS = {
+    DueStepDone.Kind.WARNING: pgettext_lazy("absence flag", "Warning"),
+    DueStepDone.Kind.NOTIFY: pgettext_lazy("absence flag", "Notification"),
+    DueStepDone.Kind.CONCERNING: pgettext_lazy("absence flag", "Concerning absence"),
+    DueStepDone.Kind.ILLNESS_TEACHING: pgettext_lazy(
+        "absence flag", "Teaching during illness"
+    ),
+}
+# The order in which the dashboard lists pupils: the legal duties first.
+SEVERITY = [
+    DueStepDone.Kind.NOTIFY,
+    DueStepDone.Kind.WARNING,
+    DueStepDone.Kind.ILLNESS_TEACHING,
+    DueStepDone.Kind.CONCERNING,
+]
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A rule that a pupil's absence crossed, and whether its step is done."""
+
+    pupil_id: int
+    kind: str
+    period_start: date
+    school_days: int | None
+    percent: Decimal | None
+    longest_run: int | None
+    of_20: int | None
+    of_60: int | None
+    illness_days: int | None
+    done_at: datetime | None
+    done_by: str
+    done_note: str
+
+    @property
+    def is_done(self) -> bool:
+        return self.done_at is not None
+
+    @property
+    def label(self) -> str:
+        return str(DueStepDone.Kind(self.kind).label)
+
+    @property
+    def short_label(self) -> str:
+        return str(SHORT_LABELS[self.kind])
+
+    @property
+    def period_end(self) -> date:
+        if self.kind == DueStepDone.Kind.ILLNESS_TEACHING:
+            return date(self.period_start.year + 1, 7, 31)
+        return quarter_end(self.period_start)
+
+    @property
+    def is_quarterly(self) -> bool:
+        return self.kind != DueStepDone.Kind.ILLNESS_TEACHING
+
+
+def flags_for(rules: AbsenceRules, *, today: date, pupil_ids=None) -> list[Flag]:
+    """Return the flags of the given pupils (or the whole school), open ones first.
+
+    One query.
+    """
+    start = min(
+        previous_quarter_start(today),
+        school_year_start(today),
+        today - timedelta(days=_WINDOW_CALENDAR_DAYS),
+    )
+    params = _params(
+        rules,
+        start=start,
+        end=today,
+        today=today,
+        pupil_ids=pupil_ids,
+        previous_quarter=previous_quarter_start(today),
+        current_quarter=quarter_start(today),
+        school_year_start=school_year_start(today),
+        warning_percent=rules.warning_percent,
+        notify_percent=rules.notify_percent,
+        consecutive=rules.concerning_consecutive_days,
+        days_of_20=rules.concerning_days_of_20,
+        days_of_60=rules.concerning_days_of_60,
+        concerning_percent=rules.concerning_percent,
+        illness_days=rules.illness_teaching_days,
+    )
+    return [_flag_from_row(row) for row in _fetch(_FLAGS, params)]
+
+
+def _flag_from_row(row: dict) -> Flag:
+    full_name = " ".join(
+        part for part in (row["done_by_first_name"], row["done_by_last_name"]) if part
+    )
+    return Flag(
+        pupil_id=row["pupil_id"],
+        kind=row["kind"],
+        period_start=row["period_start"],
+        school_days=row["school_days"],
+        percent=row["percent"],
+        longest_run=row["longest_run"],
+        of_20=row["of_20"],
+        of_60=row["of_60"],
+        illness_days=row["illness_days"],
+        done_at=row["done_at"],
+        done_by=full_name or (row["done_by_username"] or ""),
+        done_note=row["done_note"] or "",
+    )

@@ -1,0 +1,325 @@
+"""Reads for the absence pages. Each makes a fixed number of queries."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Max, Prefetch, Q
+from django.db.models.functions import TruncWeek
+
+from absence import calendar, chart, figures, flags
+from absence.models import (
+    FIRST_GRADE_WITH_LAST_LESSON,
+    OutreachContact,
+    Registration,
+    Status,
+    Success,
+)
+from schoolplan.models import Pupil, PupilGroup, School
+from schoolplan.sections import Period
+
+
+def register_pupils(group: PupilGroup, day: date):
+    """Return the pupils on the group's register for the day.
+
+    They are the group's pupils enrolled on the day, and every pupil registered
+    in the group that day (a pupil who has since left the group or whose start
+    date has moved keeps the registrations made before).
+    """
+    enrolled = Q(group=group, start_date__lte=day) & (
+        Q(leaving_date__isnull=True) | Q(leaving_date__gte=day)
+    )
+    registered = Q(
+        pk__in=Registration.objects.filter(group=group, day=day).values("pupil_id")
+    )
+    return Pupil.objects.filter(school_id=group.school_id).filter(enrolled | registered)
+
+
+@dataclass
+class RegisterRow:
+    """One pupil on the register, with the day's notations and their history."""
+
+    pupil: Pupil
+    morning: Registration | None
+    last_lesson: Registration | None
+    history: list = field(default_factory=list)
+
+    @property
+    def has_last_lesson(self) -> bool:
+        return self.pupil.grade >= FIRST_GRADE_WITH_LAST_LESSON
+
+
+def register_rows(group: PupilGroup, day: date) -> list[RegisterRow]:
+    """Return the register's pupils with the day's registrations. Three queries."""
+    day_registrations = Registration.objects.filter(day=day).select_related(
+        "updated_by", "registered_by"
+    )
+    pupils = list(
+        register_pupils(group, day)
+        .prefetch_related(
+            Prefetch(
+                "registrations", queryset=day_registrations, to_attr="day_registrations"
+            )
+        )
+        .order_by("first_name", "last_name", "pk")
+    )
+    history = (
+        Registration.history.filter(
+            day=day, pupil_id__in=[pupil.pk for pupil in pupils]
+        )
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )
+    history_by_pupil = defaultdict(list)
+    for record in history:
+        history_by_pupil[record.pupil_id].append(record)
+
+    rows = []
+    for pupil in pupils:
+        by_notation = {
+            registration.notation: registration
+            for registration in pupil.day_registrations
+        }
+        rows.append(
+            RegisterRow(
+                pupil=pupil,
+                morning=by_notation.get(Registration.Notation.MORNING),
+                last_lesson=by_notation.get(Registration.Notation.LAST_LESSON),
+                history=_changed_history(history_by_pupil[pupil.pk]),
+            )
+        )
+    return rows
+
+
+def _changed_history(records: list) -> list:
+    """Return the records if a notation changed after it was first saved, else []."""
+    per_notation = defaultdict(int)
+    for record in records:
+        per_notation[record.notation] += 1
+    return records if any(count > 1 for count in per_notation.values()) else []
+
+
+def awaiting_reasons(*, school: School, group_ids=None, pupil_ids=None):
+    """Return the absences still awaiting a reason, oldest first.
+
+    `school` is a School or its id.
+    """
+    registrations = Registration.objects.filter(
+        pupil__school=school, status=Status.AWAITING
+    ).select_related("pupil", "group")
+    if group_ids is not None:
+        registrations = registrations.filter(
+            Q(group_id__in=group_ids) | Q(pupil__group_id__in=group_ids)
+        )
+    if pupil_ids is not None:
+        registrations = registrations.filter(pupil_id__in=pupil_ids)
+
+    return registrations.order_by("day", "pupil__first_name", "pk")
+
+
+def school_year_period(school_id: int, today: date) -> Period:
+    """Return the school year holding `today`: the calendar's, else August-July."""
+    school_year = calendar.school_year_containing(school_id, today)
+    if school_year is not None:
+        return Period(school_year.first_day, school_year.last_day)
+
+    start = figures.school_year_start(today)
+    return Period(start, date(start.year + 1, 7, 31))
+
+
+@dataclass
+class AbsenceSummary:
+    rules: object
+    figures: figures.PupilFigures
+    flags: list
+    chart: chart.WeekChart
+    period: Period
+    today: date
+
+
+def absence_summary(pupil: Pupil, period: Period, today: date) -> AbsenceSummary:
+    """Return the absence section's data for a pupil and period. Three queries."""
+    rules = figures.rules_for(pupil.school_id)
+    pupil_figures = figures.pupil_figures(
+        rules, pupil.pk, start=period.start, end=period.end, today=today
+    )
+    pupil_flags = flags.flags_for(rules, today=today, pupil_ids=[pupil.pk])
+    week_chart = chart.week_chart(
+        pupil_figures.weeks,
+        first=period.start,
+        last=min(period.end, today),
+        pupil_start=pupil.start_date,
+    )
+    return AbsenceSummary(rules, pupil_figures, pupil_flags, week_chart, period, today)
+
+
+@dataclass
+class SuccessSummary:
+    count: int
+    weeks: list
+    latest: list
+    bars: list
+    chart_width: int = chart.COUNT_WIDTH
+    chart_height: int = chart.COUNT_HEIGHT
+
+
+LATEST_SUCCESSES = 5
+
+
+def success_summary(pupil: Pupil, period: Period, today: date) -> SuccessSummary:
+    """Return the successes per week in the period and the latest ones. Two queries."""
+    in_period = Success.objects.filter(
+        pupil=pupil, day__range=(period.start, period.end)
+    )
+    weeks = list(
+        in_period.annotate(week=TruncWeek("day"))
+        .values("week")
+        .annotate(count=Count("id"))
+        .order_by("week")
+    )
+    latest = list(
+        in_period.select_related("area", "seen_by", "goal")[:LATEST_SUCCESSES]
+    )
+    return SuccessSummary(
+        count=sum(week["count"] for week in weeks),
+        weeks=weeks,
+        latest=latest,
+        bars=chart.count_chart(weeks, first=period.start, last=min(period.end, today)),
+    )
+
+
+def pupil_outreach(pupil: Pupil, today: date, *, since: date):
+    """Return the pupil's contacts since `since` and the figures on what followed."""
+    rules = figures.rules_for(pupil.school_id)
+    contacts = list(
+        OutreachContact.objects.filter(pupil=pupil, contacted_at__date__gte=since)
+        .select_related("staff")
+        .order_by("-contacted_at")
+    )
+    total, per_kind = figures.outreach_figures(
+        rules, contacts_from=since, today=today, pupil_ids=[pupil.pk]
+    )
+    return contacts, total, per_kind
+
+
+DASHBOARD_WEEKS = 12
+
+
+@dataclass
+class FlaggedPupil:
+    pupil: Pupil
+    open_flags: list
+    done_flags: list
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    weeks: list
+    groups: list
+    flagged: list
+    successes: list
+    outreach_total: object
+    outreach_per_kind: list
+    today: date
+
+
+def dashboard_cache_key(school: School, today: date, rules) -> str:
+    """Return a cache key that changes whenever something the dashboard shows changes.
+
+    It contains the date (deadlines and rolling windows move each day), the
+    school's absence data version, which every absence write raises, and the
+    time of the latest change to any of the school's pupils (a start date,
+    leaving date or group). One query.
+    """
+    pupils_changed = Pupil.history.filter(school_id=school.pk).aggregate(
+        latest=Max("history_date")
+    )["latest"]
+    pupils_stamp = pupils_changed.timestamp() if pupils_changed else 0
+    return (
+        f"absence:dashboard:{school.pk}:{today.isoformat()}:"
+        f"{rules.data_version}:{pupils_stamp}"
+    )
+
+
+def dashboard(school: School, today: date, *, rules=None) -> Dashboard:
+    """Return the leadership dashboard's data. A fixed number of queries."""
+    rules = rules or figures.rules_for(school.pk)
+    period = school_year_period(school.pk, today)
+    first_week = max(period.start, today - timedelta(weeks=DASHBOARD_WEEKS))
+    first_week -= timedelta(days=first_week.weekday())
+
+    groups = list(PupilGroup.objects.filter(school=school).order_by("name"))
+    weekly = figures.weekly_attendance(rules, start=first_week, end=today, today=today)
+    weeks = _weeks_by_group(weekly, groups)
+
+    flagged = _flagged_pupils(flags.flags_for(rules, today=today))
+
+    successes = list(
+        Success.objects.filter(
+            pupil__school=school, day__gte=first_week, day__lte=today
+        )
+        .annotate(week=TruncWeek("day"))
+        .values("week")
+        .annotate(count=Count("id"))
+        .order_by("week")
+    )
+    outreach_total, outreach_per_kind = figures.outreach_figures(
+        rules, contacts_from=period.start, today=today
+    )
+    return Dashboard(
+        period=period,
+        weeks=weeks,
+        groups=groups,
+        flagged=flagged,
+        successes=successes,
+        outreach_total=outreach_total,
+        outreach_per_kind=outreach_per_kind,
+        today=today,
+    )
+
+
+def _flagged_pupils(school_flags: list) -> list[FlaggedPupil]:
+    """Group the flags by pupil; pupils with the most serious open step come first."""
+    pupils = (
+        Pupil.objects.filter(pk__in={flag.pupil_id for flag in school_flags})
+        .select_related("group")
+        .in_bulk()
+    )
+    by_pupil: dict[int, FlaggedPupil] = {}
+    for flag in school_flags:
+        entry = by_pupil.setdefault(
+            flag.pupil_id, FlaggedPupil(pupils[flag.pupil_id], [], [])
+        )
+        (entry.done_flags if flag.is_done else entry.open_flags).append(flag)
+
+    def severity(entry: FlaggedPupil):
+        kinds = [flags.SEVERITY.index(flag.kind) for flag in entry.open_flags]
+        return (min(kinds, default=len(flags.SEVERITY)), entry.pupil.first_name)
+
+    return sorted(by_pupil.values(), key=severity)
+
+
+def _weeks_by_group(weekly: list[dict], groups: list[PupilGroup]) -> list[dict]:
+    """Arrange weekly rows as one row per week: the school, then each group in order."""
+    by_week: dict[date, dict] = {}
+    for row in weekly:
+        week = by_week.setdefault(
+            row["week"], {"week": row["week"], "school": None, "groups": {}}
+        )
+        if row["group_id"] is None:
+            week["school"] = row["figures"]
+        else:
+            week["groups"][row["group_id"]] = row["figures"]
+
+    return [
+        {
+            "week": week["week"],
+            "number": week["week"].isocalendar().week,
+            "school": week["school"],
+            "groups": [week["groups"].get(group.pk) for group in groups],
+        }
+        for week in sorted(
+            by_week.values(), key=lambda week: week["week"], reverse=True
+        )
+    ]

@@ -1,0 +1,348 @@
+"""The morning register: one save for the whole group, history, conflicts and dates."""
+
+from datetime import UTC, date, datetime, time
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from absence import services
+from absence.models import Registration, Status
+from schoolplan import roles
+from tests.absence.conftest import HOLIDAY, SCHOOL_DAY
+from tests.absence.helpers import register
+from tests.factories import PupilFactory, PupilGroupFactory, make_staff
+
+
+def register_url(group, day=SCHOOL_DAY):
+    return reverse("absence:register", args=[group.pk]) + f"?day={day.isoformat()}"
+
+
+def morning(pupil, status, version=0, **extra):
+    data = {f"p{pupil.pk}-status": status, f"p{pupil.pk}-version": str(version)}
+    data.update({f"p{pupil.pk}-{name}": value for name, value in extra.items()})
+    return data
+
+
+def test_teacher_registers_whole_group_in_one_post(
+    client_for, teacher, group, school_year
+):
+    pupils = PupilFactory.create_batch(3, group=group)
+    data = {
+        **morning(pupils[0], Status.PRESENT),
+        **morning(pupils[1], Status.LATE, arrived_at="09:30"),
+        **morning(
+            pupils[2], Status.ILLNESS, reason_channel="phone", note="Ondt i maven"
+        ),
+    }
+
+    response = client_for(teacher).post(register_url(group), data)
+
+    assert response.status_code == 302
+    saved = {row.pupil_id: row for row in Registration.objects.filter(day=SCHOOL_DAY)}
+    assert saved[pupils[0].pk].status == Status.PRESENT
+    assert saved[pupils[1].pk].arrived_at == time(9, 30)
+    assert saved[pupils[2].pk].reason_channel == "phone"
+    assert saved[pupils[2].pk].reason_given_on is not None
+    assert saved[pupils[2].pk].registered_by == teacher
+    assert all(row.group_id == group.pk for row in saved.values())
+
+
+def test_pupil_without_choice_stays_unregistered(
+    client_for, teacher, group, school_year
+):
+    pupils = PupilFactory.create_batch(2, group=group)
+
+    client_for(teacher).post(register_url(group), morning(pupils[0], Status.PRESENT))
+
+    assert not Registration.objects.filter(pupil=pupils[1]).exists()
+
+
+def test_rest_present_registers_pupils_without_choice(
+    client_for, teacher, group, school_year
+):
+    pupils = PupilFactory.create_batch(2, group=group)
+    data = {**morning(pupils[0], Status.UNLAWFUL), "rest_present": ""}
+
+    client_for(teacher).post(register_url(group), data)
+
+    assert Registration.objects.get(pupil=pupils[0]).status == Status.UNLAWFUL
+    assert Registration.objects.get(pupil=pupils[1]).status == Status.PRESENT
+
+
+def test_unregistered_pupil_shows_as_missing(client_for, teacher, group, school_year):
+    present, missing = PupilFactory.create_batch(2, group=group)
+    register(present, SCHOOL_DAY, by=teacher)
+
+    page = client_for(teacher).get(register_url(group)).content.decode()
+
+    missing_row = page[page.index(f'id="pupil-{missing.pk}"') :]
+    present_row = page[page.index(f'id="pupil-{present.pk}"') :]
+    assert "register-missing" in missing_row[: missing_row.index("</li>")]
+    assert "register-missing" not in present_row[: present_row.index("</li>")]
+
+
+def _save(group, day, user, pupils, status, version=0):
+    rows = [
+        services.RowInput(
+            pupil_id=pupil.pk, notation="morning", status=status, loaded_version=version
+        )
+        for pupil in pupils
+    ]
+    return services.register_save(group=group, day=day, user=user, rows=rows)
+
+
+def test_register_save_takes_fixed_number_of_queries(
+    teacher, group, school_year, rules
+):
+    small_group = PupilGroupFactory(school=group.school)
+    small = PupilFactory.create_batch(3, group=small_group)
+    twelve = PupilFactory.create_batch(12, group=group)
+
+    with CaptureQueriesContext(connection) as for_three:
+        _save(small_group, SCHOOL_DAY, teacher, small, Status.PRESENT)
+    with CaptureQueriesContext(connection) as for_twelve:
+        _save(group, SCHOOL_DAY, teacher, twelve, Status.PRESENT)
+    with CaptureQueriesContext(connection) as changing_twelve:
+        _save(group, SCHOOL_DAY, teacher, twelve, Status.ILLNESS, version=1)
+
+    assert len(for_twelve) == len(for_three)
+    assert len(for_twelve) <= 12
+    assert len(changing_twelve) <= 12
+    assert Registration.objects.filter(status=Status.ILLNESS).count() == 12
+
+
+def test_register_post_for_twelve_stays_within_query_budget(
+    client_for, teacher, group, school_year, rules, django_assert_max_num_queries
+):
+    pupils = PupilFactory.create_batch(12, group=group)
+    data = {}
+    for pupil in pupils:
+        data.update(morning(pupil, Status.PRESENT))
+    client = client_for(teacher)
+    # The first request of a login checks two-factor status once.
+    client.get(register_url(group))
+
+    with django_assert_max_num_queries(25):
+        response = client.post(register_url(group), data)
+
+    assert response.status_code == 302
+    assert Registration.objects.count() == 12
+
+
+def test_change_keeps_earlier_value_in_history(
+    client_for, teacher, coordinator, group, school_year
+):
+    pupil = PupilFactory(group=group)
+    client_for(teacher).post(register_url(group), morning(pupil, Status.AWAITING))
+    client_for(coordinator).post(
+        register_url(group), morning(pupil, Status.ILLNESS, version=1)
+    )
+
+    registration = Registration.objects.get(pupil=pupil)
+    history = list(registration.history.order_by("history_date"))
+    page = client_for(coordinator).get(register_url(group)).content.decode()
+
+    assert registration.status == Status.ILLNESS
+    assert registration.version == 2
+    assert [record.status for record in history] == [Status.AWAITING, Status.ILLNESS]
+    assert [record.history_user for record in history] == [teacher, coordinator]
+    assert "register-history" in page
+
+
+def test_unchanged_registration_is_not_rewritten(teacher, group, school_year):
+    pupil = PupilFactory(group=group)
+    _save(group, SCHOOL_DAY, teacher, [pupil], Status.PRESENT)
+
+    result = _save(group, SCHOOL_DAY, teacher, [pupil], Status.PRESENT, version=1)
+
+    assert result.updated == 0
+    assert Registration.objects.get(pupil=pupil).history.count() == 1
+
+
+def test_conflicting_save_keeps_both_and_saves_nothing(
+    client_for, teacher, coordinator, group, school_year
+):
+    pupil, other = PupilFactory.create_batch(2, group=group)
+    register(pupil, SCHOOL_DAY, Status.AWAITING, by=teacher)
+    Registration.objects.filter(pupil=pupil).update(status=Status.ILLNESS, version=2)
+    stale = {
+        **morning(pupil, Status.UNLAWFUL, version=1),
+        **morning(other, Status.PRESENT),
+    }
+
+    response = client_for(teacher).post(register_url(group), stale)
+
+    assert response.status_code == 200
+    assert "conflict-current" in response.content.decode()
+    assert Registration.objects.get(pupil=pupil).status == Status.ILLNESS
+    assert not Registration.objects.filter(pupil=other).exists()
+
+    again = {
+        **morning(pupil, Status.UNLAWFUL, version=2),
+        **morning(other, Status.PRESENT),
+    }
+    client_for(teacher).post(register_url(group), again)
+
+    assert Registration.objects.get(pupil=pupil).status == Status.UNLAWFUL
+    assert Registration.objects.filter(pupil=other).exists()
+
+
+def test_late_without_arrival_time_is_rejected(client_for, teacher, group, school_year):
+    pupil = PupilFactory(group=group)
+
+    response = client_for(teacher).post(
+        register_url(group), morning(pupil, Status.LATE)
+    )
+
+    assert response.status_code == 200
+    assert str(services.ARRIVAL_TIME_MISSING) in response.content.decode()
+    assert not Registration.objects.exists()
+
+
+def test_last_lesson_is_noted_for_grades_7_to_10_only(
+    client_for, teacher, group, school_year
+):
+    older = PupilFactory(group=group, grade=8)
+    younger = PupilFactory(group=group, grade=5)
+    data = {
+        **morning(older, Status.PRESENT),
+        f"p{older.pk}-last_status": Status.LEFT_EARLY,
+        f"p{older.pk}-left_at": "11:45",
+        **morning(younger, Status.PRESENT),
+        f"p{younger.pk}-last_status": Status.LEFT_EARLY,
+        f"p{younger.pk}-left_at": "11:45",
+    }
+
+    client_for(teacher).post(register_url(group), data)
+
+    last = Registration.objects.get(notation=Registration.Notation.LAST_LESSON)
+    assert last.pupil == older
+    assert last.left_at == time(11, 45)
+    with pytest.raises(services.ValidationError):
+        services.register_save(
+            group=group,
+            day=SCHOOL_DAY,
+            user=teacher,
+            rows=[services.RowInput(younger.pk, "last_lesson", Status.PRESENT)],
+        )
+
+
+def test_last_lesson_is_skipped_when_absent_in_morning(teacher, group, school_year):
+    pupil = PupilFactory(group=group, grade=9)
+    rows = [
+        services.RowInput(pupil.pk, "morning", Status.ILLNESS),
+        services.RowInput(pupil.pk, "last_lesson", Status.PRESENT),
+    ]
+
+    services.register_save(group=group, day=SCHOOL_DAY, user=teacher, rows=rows)
+
+    assert list(Registration.objects.values_list("notation", flat=True)) == ["morning"]
+
+
+def test_no_register_is_due_on_a_holiday(client_for, teacher, group, school_year):
+    pupil = PupilFactory(group=group)
+    client = client_for(teacher)
+
+    page = client.get(register_url(group, HOLIDAY)).content.decode()
+    client.post(register_url(group, HOLIDAY), morning(pupil, Status.PRESENT))
+
+    assert "Ferie" in page
+    assert 'name="p' not in page
+    assert not Registration.objects.exists()
+    with pytest.raises(services.ValidationError):
+        _save(group, HOLIDAY, teacher, [pupil], Status.PRESENT)
+
+
+def test_no_register_is_due_on_weekend_or_without_calendar(teacher, group, school_year):
+    pupil = PupilFactory(group=group)
+
+    with pytest.raises(services.ValidationError):
+        _save(group, date(2026, 3, 14), teacher, [pupil], Status.PRESENT)
+    with pytest.raises(services.ValidationError):
+        _save(group, date(2026, 7, 14), teacher, [pupil], Status.PRESENT)
+
+
+def test_registration_at_half_past_midnight_belongs_to_copenhagen_day(
+    client_for, teacher, group, school_year
+):
+    pupil = PupilFactory(group=group)
+    # 23:30 UTC on Monday 9 March is 00:30 on Tuesday 10 March in Copenhagen.
+    just_after_midnight = datetime(2026, 3, 9, 23, 30, tzinfo=UTC)
+    client = client_for(teacher)
+
+    with mock.patch("django.utils.timezone.now", return_value=just_after_midnight):
+        response = client.post(
+            reverse("absence:register", args=[group.pk]), morning(pupil, Status.PRESENT)
+        )
+
+    assert response.status_code == 302
+    assert Registration.objects.get(pupil=pupil).day == date(2026, 3, 10)
+
+
+def test_pupil_who_changed_group_stays_on_earlier_register(
+    client_for, teacher, group, other_group, school_year
+):
+    pupil = PupilFactory(group=group)
+    register(pupil, SCHOOL_DAY, Status.ILLNESS, by=teacher)
+    pupil.group = other_group
+    pupil.save()
+
+    page = client_for(teacher).get(register_url(group)).content.decode()
+
+    assert f'id="pupil-{pupil.pk}"' in page
+
+
+def test_pupil_not_yet_started_is_not_on_register(
+    client_for, teacher, group, school_year
+):
+    later = PupilFactory(group=group, start_date=date(2026, 4, 1))
+    left = PupilFactory(group=group, leaving_date=date(2026, 2, 1))
+
+    page = client_for(teacher).get(register_url(group)).content.decode()
+
+    assert f'id="pupil-{later.pk}"' not in page
+    assert f'id="pupil-{left.pk}"' not in page
+
+
+def test_pupil_of_another_group_cannot_be_smuggled_in(
+    teacher, group, other_pupil, school_year
+):
+    with pytest.raises(services.ValidationError):
+        _save(group, SCHOOL_DAY, teacher, [other_pupil], Status.PRESENT)
+
+
+def test_register_access_by_role(
+    client, client_for, teacher, coordinator, outsider, group, other_group, school_year
+):
+    other_teacher = make_staff(
+        school=group.school, role=roles.TEACHER, groups=[other_group]
+    )
+
+    assert client.get(register_url(group)).status_code == 302
+    assert client_for(teacher).get(register_url(group)).status_code == 200
+    assert client_for(coordinator).get(register_url(group)).status_code == 200
+    assert client_for(other_teacher).get(register_url(group)).status_code == 404
+    assert client_for(outsider).get(register_url(group)).status_code == 404
+
+
+def test_register_index_opens_only_group(client_for, teacher, group):
+    response = client_for(teacher).get(reverse("absence:register_index"))
+
+    assert response.status_code == 302
+    assert response.url == reverse("absence:register", args=[group.pk])
+
+
+def test_register_view_is_logged_per_pupil(client_for, teacher, group, school_year):
+    pupils = PupilFactory.create_batch(2, group=group)
+
+    client_for(teacher).get(register_url(group))
+
+    from schoolplan.models import AccessLogEntry
+
+    logged = set(
+        AccessLogEntry.objects.filter(action="view").values_list("pupil_id", flat=True)
+    )
+    assert logged == {pupil.pk for pupil in pupils}

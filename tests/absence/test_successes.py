@@ -1,0 +1,97 @@
+"""Successes: a quick form from the register and the plan, and an entry in the log."""
+
+from urllib.parse import quote
+
+from django.urls import reverse
+from django.utils import timezone
+
+from absence.models import Success
+from schoolplan.models import Area, Entry
+from tests.absence.conftest import SCHOOL_DAY
+from tests.factories import GoalFactory
+
+
+def success_url(pupil, query=""):
+    return reverse("absence:success_create", args=[pupil.pk]) + query
+
+
+def success_data(**overrides):
+    data = {
+        "day": SCHOOL_DAY.isoformat(),
+        "pattern": Success.Pattern.HARD_MORNING,
+        "area": str(Area.objects.get(code=Area.Code.ATTENDANCE).pk),
+        "what_happened": "Kom ind trods en svær morgen.",
+        "goal": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_success_is_also_written_to_the_log(client_for, teacher, pupil):
+    goal = GoalFactory(pupil=pupil)
+
+    response = client_for(teacher).post(success_url(pupil), success_data(goal=goal.pk))
+
+    success = Success.objects.get()
+    entry = Entry.objects.get(kind=Entry.Kind.SUCCESS)
+    assert response.status_code == 302
+    assert success.entry == entry
+    assert success.seen_by == teacher
+    assert entry.goal == goal
+    assert entry.concerns_date == SCHOOL_DAY
+    assert "Kom ind trods en svær morgen." in entry.text
+    assert list(entry.areas.values_list("code", flat=True)) == [Area.Code.ATTENDANCE]
+
+
+def test_success_from_register_returns_to_register(client_for, teacher, pupil, group):
+    register_url = reverse("absence:register", args=[group.pk]) + "?day=2026-03-10"
+    query = f"?day=2026-03-10&next={quote(register_url)}"
+    client = client_for(teacher)
+
+    form_page = client.get(success_url(pupil, query)).content.decode()
+    response = client.post(success_url(pupil, query), success_data(what_happened=""))
+
+    assert 'value="2026-03-10"' in form_page
+    assert response.url == register_url
+    assert Success.objects.get().what_happened == ""
+
+
+def test_success_of_other_kind_needs_a_text(client_for, teacher, pupil):
+    response = client_for(teacher).post(
+        success_url(pupil),
+        success_data(pattern=Success.Pattern.OTHER, what_happened=""),
+    )
+
+    assert response.status_code == 200
+    assert not Success.objects.exists()
+    assert not Entry.objects.exists()
+
+
+def test_success_rejects_goal_of_other_pupil(client_for, teacher, pupil, other_pupil):
+    goal = GoalFactory(pupil=other_pupil)
+
+    response = client_for(teacher).post(success_url(pupil), success_data(goal=goal.pk))
+
+    assert response.status_code == 200
+    assert not Success.objects.exists()
+
+
+def test_success_shows_on_plan_and_in_log(client_for, teacher, pupil):
+    client = client_for(teacher)
+    client.post(success_url(pupil), success_data(day=timezone.localdate().isoformat()))
+
+    page = client.get(reverse("schoolplan:plan", args=[pupil.pk])).content.decode()
+
+    assert 'id="section-successes"' in page
+    assert page.count("Kom ind trods en svær morgen.") >= 2
+    assert success_url(pupil) in page
+
+
+def test_success_access_by_role(
+    client, client_for, teacher, coordinator, outsider, pupil, other_pupil
+):
+    assert client.get(success_url(pupil)).status_code == 302
+    assert client_for(teacher).get(success_url(pupil)).status_code == 200
+    assert client_for(coordinator).get(success_url(pupil)).status_code == 200
+    assert client_for(teacher).get(success_url(other_pupil)).status_code == 404
+    assert client_for(outsider).get(success_url(pupil)).status_code == 404
