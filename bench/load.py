@@ -193,35 +193,43 @@ def write_entry(staff: Staff, pupil_id: str, marker: str) -> None:
             staff.results.saved_entries.append(marker)
 
 
+HIDDEN_INPUT = re.compile(r'<input[^>]*type="hidden"[^>]*>')
+ATTRIBUTE = re.compile(r'(name|value)="([^"]*)"')
+
+
 def save_register(staff: Staff) -> None:
-    """Save today's morning register for one of the teacher's groups, if offered."""
-    overview = staff.timed("register", "GET", "/fravaer/")
-    if overview is None or overview.status_code != 200:
+    """Save today's morning register of one of the teacher's groups.
+
+    The form is saved with "the rest are present", as a teacher does on a
+    morning when everyone came; the hidden version fields go back unchanged.
+    """
+    index = staff.timed("register", "GET", "/fravaer/")
+    if index is None:
         return
-    links = re.findall(r'href="(/fravaer/[^"]*registrering[^"]*)"', overview.text)
-    if not links:
-        return
-    path = staff.rng.choice(links)
+    if index.status_code == 302:
+        path = index.headers["Location"]
+    else:
+        links = sorted(set(re.findall(r'href="(/fravaer/hold/\d+/)"', index.text)))
+        if not links:
+            return
+        path = staff.rng.choice(links)
     form = staff.timed("register", "GET", path)
     if form is None or form.status_code != 200:
         return
 
-    data = {"csrfmiddlewaretoken": staff.csrf(form.text)}
-    for name, value in re.findall(
-        r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.text
-    ):
-        data.setdefault(name, value)
-    for name in sorted(set(re.findall(r'type="radio"[^>]*name="([^"]+)"', form.text))):
-        values = re.findall(rf'name="{re.escape(name)}"[^>]*value="([^"]+)"', form.text)
-        if values:
-            data[name] = "present" if "present" in values else values[0]
+    data = {"rest_present": ""}
+    for tag in HIDDEN_INPUT.findall(form.text):
+        attributes = dict(ATTRIBUTE.findall(tag))
+        if "name" in attributes:
+            data[attributes["name"]] = attributes.get("value", "")
 
     response = staff.timed(
         "save register", "POST", path, data=data, headers={"Referer": staff.base + path}
     )
-    if response is not None and response.status_code in (200, 302):
+    if response is not None and response.status_code == 302:
+        group_id = re.search(r"/hold/(\d+)/", path).group(1)
         with staff.results.lock:
-            staff.results.saved_registers.append((staff.username, path))
+            staff.results.saved_registers.append((staff.username, group_id))
 
 
 def export_pdf(staff: Staff, pupil_id: str) -> None:
@@ -287,6 +295,30 @@ def check_saved(database_url_name: str, results: Results) -> list[str]:
     for marker in results.saved_entries:
         if marker not in stored:
             problems.append(f"entry {marker} got a success response but is not stored")
+
+    # Every pupil of a group whose register was saved must have today's
+    # morning notation, since the save marked the rest present.
+    connection = psycopg2.connect(
+        dbname=database_url_name, user="postgres", host="127.0.0.1"
+    )
+    with connection, connection.cursor() as cursor:
+        for group_id in sorted({group for _user, group in results.saved_registers}):
+            cursor.execute(
+                """
+                SELECT count(*) FROM schoolplan_pupil pupil
+                WHERE pupil.group_id = %s AND pupil.leaving_date IS NULL
+                  AND NOT EXISTS (
+                    SELECT 1 FROM absence_registration registration
+                    WHERE registration.pupil_id = pupil.id
+                      AND registration.day = (now() AT TIME ZONE 'Europe/Copenhagen')::date
+                      AND registration.notation = 'morning')
+                """,
+                [group_id],
+            )
+            missing = cursor.fetchone()[0]
+            if missing:
+                problems.append(f"group {group_id}: {missing} pupils lack today's row")
+    connection.close()
     return problems
 
 
