@@ -10,11 +10,6 @@ from datetime import date
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from absence.models import AbsenceRules, Registration, Status
-from schoolplan.models import Challenge
-from tests.absence.helpers import make_school_year
-from tests.factories import EntryFactory, GoalFactory
-
 SCHOOL_DAY = date(2026, 3, 10)
 DAY_OFF = date(2026, 3, 11)
 ROLES = ("teacher", "other_teacher", "coordinator", "leader", "outsider", "anonymous")
@@ -118,54 +113,6 @@ def test_every_url_has_expectations():
     missing = sorted(set(_application_urls()) - set(EXPECTED))
 
     assert missing == [], f"add these URL names to EXPECTED: {missing}"
-
-
-@pytest.fixture
-def cast(teacher, coordinator, leader, outsider, school, other_group):
-    from schoolplan import roles
-    from tests.factories import make_staff
-
-    other_teacher = make_staff(
-        school=school, role=roles.TEACHER, groups=[other_group], username="anden"
-    )
-    return {
-        "teacher": teacher,
-        "other_teacher": other_teacher,
-        "coordinator": coordinator,
-        "leader": leader,
-        "outsider": outsider,
-        "anonymous": None,
-    }
-
-
-@pytest.fixture
-def url_arguments(pupil, teacher, school):
-    """Values for each URL parameter, all belonging to `pupil` or its school."""
-    entry = EntryFactory(pupil=pupil, author=teacher)
-    goal = GoalFactory(pupil=pupil)
-    challenge = Challenge.objects.create(pupil=pupil, area=goal.area, description="x")
-    school_year = make_school_year(
-        school, date(2025, 8, 11), date(2026, 6, 26), days_off=[DAY_OFF]
-    )
-    AbsenceRules.objects.create(school=school)
-    registration = Registration.objects.create(
-        pupil=pupil,
-        group=pupil.group,
-        day=SCHOOL_DAY,
-        notation=Registration.Notation.MORNING,
-        status=Status.AWAITING,
-        registered_by=teacher,
-    )
-    return {
-        "pupil_id": pupil.pk,
-        "entry_id": entry.pk,
-        "goal_id": goal.pk,
-        "challenge_id": challenge.pk,
-        "group_id": pupil.group_id,
-        "registration_id": registration.pk,
-        "year_id": school_year.pk,
-        "day": DAY_OFF,
-    }
 
 
 def _url(name, pattern, arguments):
