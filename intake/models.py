@@ -514,8 +514,8 @@ class IntakeAmendment(models.Model):
     created_at = models.DateTimeField(_("written"), default=timezone.now)
 
     class Meta:
-        verbose_name = _("amendment")
-        verbose_name_plural = _("amendments")
+        verbose_name = _("amendment of an intake")
+        verbose_name_plural = _("amendments of intakes")
         ordering = ["created_at", "pk"]
 
     def __str__(self):

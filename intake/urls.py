@@ -26,9 +26,9 @@ urlpatterns = [
         name="placement_remove",
     ),
     path("<int:pupil_id>/maal/nyt/", views.goal_add, name="goal_add"),
-    path("<int:pupil_id>/maal/<int:goal_id>/", views.goal_save, name="goal_save"),
+    path("<int:pupil_id>/maal/<int:first_goal_id>/", views.goal_save, name="goal_save"),
     path(
-        "<int:pupil_id>/maal/<int:goal_id>/fjern/",
+        "<int:pupil_id>/maal/<int:first_goal_id>/fjern/",
         views.goal_remove,
         name="goal_remove",
     ),

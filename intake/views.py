@@ -447,9 +447,9 @@ def placement_save(request, pupil_id: int, placement_id: int):
 
 
 @require_POST
-def goal_save(request, pupil_id: int, goal_id: int):
+def goal_save(request, pupil_id: int, first_goal_id: int):
     intake = _get_editable_intake(request.user, pupil_id)
-    goal = get_object_or_404(IntakeGoal, intake=intake, pk=goal_id)
+    goal = get_object_or_404(IntakeGoal, intake=intake, pk=first_goal_id)
 
     def save(**kwargs):
         return services.goal_save(goal=goal, **kwargs)
@@ -472,9 +472,9 @@ def placement_remove(request, pupil_id: int, placement_id: int):
 
 
 @require_POST
-def goal_remove(request, pupil_id: int, goal_id: int):
+def goal_remove(request, pupil_id: int, first_goal_id: int):
     intake = _get_editable_intake(request.user, pupil_id)
-    goal = get_object_or_404(IntakeGoal, intake=intake, pk=goal_id)
+    goal = get_object_or_404(IntakeGoal, intake=intake, pk=first_goal_id)
 
     try:
         services.goal_remove(goal=goal, user=request.user)
@@ -590,7 +590,7 @@ def intake_amend(request, pupil_id: int, section: str):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("The amendment was saved."))
+            messages.success(request, _("The change was saved as an amendment."))
             return redirect(
                 reverse("intake:intake_detail", args=[intake.pupil_id]) + "#amendments"
             )
@@ -631,7 +631,7 @@ def placement_amend(request, pupil_id: int, placement_id: int | None = None):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("The amendment was saved."))
+            messages.success(request, _("The change was saved as an amendment."))
             return redirect(
                 reverse("intake:intake_detail", args=[intake.pupil_id]) + "#amendments"
             )
