@@ -9,6 +9,7 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from intake import services as intake_services
 from schoolplan.models import Challenge
 from tests.factories import EntryFactory, GoalFactory
 
@@ -53,6 +54,35 @@ for name in (
     EXPECTED[f"schoolplan:{name}"] = _EDITOR_PAGE
 for name in ("pupil_access_log", "pupil_data_export"):
     EXPECTED[f"schoolplan:{name}"] = _LEADER_PAGE
+
+# The walk's pupil has a draft intake. Saving, adding and removing take POST only.
+EXPECTED["intake:intake_detail"] = _PUPIL_PAGE
+EXPECTED["intake:intake_edit"] = _EDITOR_PAGE
+EXPECTED["intake:intake_finish"] = _EDITOR_PAGE
+for name in (
+    "intake_start",
+    "intake_section_save",
+    "placement_add",
+    "placement_save",
+    "placement_remove",
+    "goal_add",
+    "goal_save",
+    "goal_remove",
+):
+    EXPECTED[f"intake:{name}"] = dict.fromkeys(ROLES[:-1], 405) | {"anonymous": LOGIN}
+# Amendments need a finished intake, and follow-ups send editors to it first.
+for name in ("intake_amend", "placement_amend", "placement_amend_new"):
+    EXPECTED[f"intake:{name}"] = _EDITOR_PAGE | {"coordinator": 404, "leader": 404}
+EXPECTED["intake:follow_up_create"] = _EDITOR_PAGE | {"coordinator": 302, "leader": 302}
+# Each school edits its own question set, so the outsider may open theirs.
+EXPECTED["intake:question_set_edit"] = {
+    "teacher": 403,
+    "other_teacher": 403,
+    "coordinator": 200,
+    "leader": 200,
+    "outsider": 200,
+    "anonymous": LOGIN,
+}
 
 # URLs that are not the application's own pages.
 SKIPPED_PREFIXES = ("admin:", "logout")
@@ -103,16 +133,22 @@ def cast(teacher, coordinator, leader, outsider, school, other_group):
 
 
 @pytest.fixture
-def url_arguments(pupil, teacher):
+def url_arguments(pupil, teacher, coordinator):
     """Values for each URL parameter, all belonging to `pupil`."""
     entry = EntryFactory(pupil=pupil, author=teacher)
     goal = GoalFactory(pupil=pupil)
     challenge = Challenge.objects.create(pupil=pupil, area=goal.area, description="x")
+    intake = intake_services.intake_start(pupil=pupil, user=coordinator)
+    placement = intake_services.placement_add(intake=intake, user=coordinator)
+    first_goal = intake_services.goal_add(intake=intake, user=coordinator)
     return {
         "pupil_id": pupil.pk,
         "entry_id": entry.pk,
         "goal_id": goal.pk,
         "challenge_id": challenge.pk,
+        "section": "pupil_view",
+        "placement_id": placement.pk,
+        "first_goal_id": first_goal.pk,
     }
 
 

@@ -90,11 +90,16 @@
 
     this.dirty = false;
     this.show(message("msgSaving"));
+    // Django reads the token in the body before the header, so both get the
+    // current one; the hidden field still holds the token of the old login.
+    var token = csrfToken(this.form);
+    var body = new FormData(this.form);
+    body.set("csrfmiddlewaretoken", token);
     this.sending = window
       .fetch(this.form.action, {
         method: "POST",
-        body: new FormData(this.form),
-        headers: { "X-Autosave": "1", "X-CSRFToken": csrfToken(this.form) },
+        body: body,
+        headers: { "X-Autosave": "1", "X-CSRFToken": token },
         credentials: "same-origin",
         redirect: "manual",
         keepalive: Boolean(leaving),
@@ -176,15 +181,12 @@
 
   // Buttons that leave the page (add a row, remove one, finish) first wait
   // for the sections still being saved, so nothing typed is lost on the way.
+  // The buttons carry no name or value, so submit() loses nothing.
   document.querySelectorAll("form[data-save-first]").forEach(function (form) {
     form.addEventListener("submit", function (event) {
-      if (form.dataset.saved === "1") {
-        return;
-      }
       event.preventDefault();
       saveAll(false).then(function () {
-        form.dataset.saved = "1";
-        form.requestSubmit ? form.requestSubmit(event.submitter) : form.submit();
+        form.submit();
       });
     });
   });
