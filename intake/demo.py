@@ -62,15 +62,28 @@ PUPIL_ACCOUNTS = [
     "{name} husker ikke så meget fra skolen, men siger, at det var rart at være hjemme, "
     "fordi der ikke var nogen, der stillede krav.",
 ]
+# What each kind of record typically says, so the named source fits the text.
 RECORDS_ACCOUNTS = [
-    "Skolen beskriver stigende fravær fra efteråret, især mandage og efter ferier. "
-    "{name} fremstår fagligt alderssvarende i dansk, men med huller i matematik.",
-    "PPR vurderer, at {name} har en høj grad af angst i sociale situationer, og anbefaler "
-    "et mindre undervisningsmiljø med faste voksne.",
-    "Kommunens sag beskriver et samarbejde med familien siden 2. klasse og en bekymring "
-    "for {name}s trivsel og døgnrytme.",
-    "Udtalelsen nævner gentagne episoder, hvor {name} gik hjem midt på dagen, og at "
-    "forældrene havde svært ved at få {name} afsted om morgenen.",
+    (
+        RecordSource.EARLIER_SCHOOL,
+        "Skolen beskriver stigende fravær fra efteråret, især mandage og efter ferier. "
+        "{name} fremstår fagligt alderssvarende i dansk, men med huller i matematik.",
+    ),
+    (
+        RecordSource.PPR_STATEMENT,
+        "PPR vurderer, at {name} har en høj grad af angst i sociale situationer, og "
+        "anbefaler et mindre undervisningsmiljø med faste voksne.",
+    ),
+    (
+        RecordSource.MUNICIPALITY_CASE,
+        "Kommunens sag beskriver et samarbejde med familien siden 2. klasse og en "
+        "bekymring for {name}s trivsel og døgnrytme.",
+    ),
+    (
+        RecordSource.EARLIER_SCHOOL,
+        "Udtalelsen nævner gentagne episoder, hvor {name} gik hjem midt på dagen, og at "
+        "forældrene havde svært ved at få {name} afsted om morgenen.",
+    ),
 ]
 HARD = [
     "At komme ind ad døren om morgenen. Når der er mange mennesker på gangen.",
@@ -131,7 +144,7 @@ FUNCTION_REASONS = {
 FOLLOW_UP_NOTES = [
     "Samtale med {name} og mor. Morgenerne går lidt lettere med den faste aftale om taxa.",
     "{name} har fået en makker i værkstedet og fortæller selv om det med stolthed.",
-    "Opfølgning efter efterårsferien. Mindre bekymring søndag aften, men stadig svært mandag.",
+    "Mindre bekymring søndag aften end ved opstarten, men mandagene er stadig svære.",
     "{name} deltager i morgensamlingen de fleste dage og har været med på tur.",
 ]
 ABSENT_NOTES = [
@@ -184,10 +197,10 @@ def _placements(rng, intake, name, start: date):
     first_school = rng.choice(SCHOOL_NAMES)
     rows = [(first_school, SchoolPlacement.Kind.MAINSTREAM)]
     rows += rng.sample(SECOND_PLACEMENTS, count - 1)
-    years_back = count * 2
-    grade = max(0, intake.pupil.grade - years_back)
     placements = []
     for position, (school_name, kind) in enumerate(reversed(rows)):
+        records_source, records_text = rng.choice(RECORDS_ACCOUNTS)
+        last_grade = max(0, intake.pupil.grade - 1 - 2 * position)
         ended = start - timedelta(days=30 + position * 400)
         started = ended - timedelta(days=rng.choice([300, 600, 900]))
         placements.append(
@@ -198,22 +211,16 @@ def _placements(rng, intake, name, start: date):
                 kind=kind,
                 started_on=started,
                 ended_on=ended,
-                grade_from=grade,
-                grade_to=min(10, grade + rng.randint(0, 2)),
+                grade_from=max(0, last_grade - rng.randint(0, 2)),
+                grade_to=last_grade,
                 why_ended=rng.choice(WHY_ENDED),
                 absence_percent=Decimal(rng.randint(25, 90)),
                 absence_description=rng.choice(
                     ["især mandage", "hele dage", "mest sidst på dagen", ""]
                 ),
                 pupil_account=rng.choice(PUPIL_ACCOUNTS).format(name=name),
-                records_account=rng.choice(RECORDS_ACCOUNTS).format(name=name),
-                records_source=rng.choice(
-                    [
-                        RecordSource.PPR_STATEMENT,
-                        RecordSource.EARLIER_SCHOOL,
-                        RecordSource.MUNICIPALITY_CASE,
-                    ]
-                ),
+                records_account=records_text.format(name=name),
+                records_source=records_source,
                 records_reference=f"Udtalelse af {ended - timedelta(days=20):%d.%m.%Y}",
             )
         )

@@ -145,6 +145,8 @@ def format_value(field: models.Field, value) -> str:
         return ", ".join(names) if names else EMPTY
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
+    if hasattr(value, "get_full_name"):
+        return value.get_full_name() or value.get_username()
     if isinstance(value, bool):
         return str(_("Yes") if value else _("No"))
     if isinstance(value, date):

@@ -296,7 +296,7 @@ class Intake(models.Model):
         _("according to"), max_length=20, choices=RecordSource.choices, blank=True
     )
     last_school_absence_reference = models.CharField(
-        _("record"),
+        _("document"),
         max_length=200,
         blank=True,
         help_text=_("Which document, and its date."),
@@ -422,7 +422,7 @@ class SchoolPlacement(VersionedModel):
     pupil_account = models.TextField(_("as the pupil tells it"), blank=True)
     records_account = models.TextField(_("as the records describe it"), blank=True)
     records_source = models.CharField(
-        _("record"), max_length=20, choices=RecordSource.choices, blank=True
+        _("record type"), max_length=20, choices=RecordSource.choices, blank=True
     )
     records_reference = models.CharField(
         _("document"),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from intake import progress, selectors, services
 from intake.plan_sections import _progression
 from schoolplan.sections import Audience, Period, sections_for
-from tests.intake.conftest import HELD_ON, questions_for
+from tests.intake.conftest import HELD_ON, fill_minimum, questions_for
 
 UNTIL = date(2027, 6, 30)
 PERIOD = Period(date(2026, 8, 1), UNTIL)
@@ -126,8 +126,6 @@ def test_worry_falling_counts_as_better(finished, coordinator):
 
 def test_query_count_independent_of_follow_ups(finished, coordinator, other_pupil):
     other = services.intake_start(pupil=other_pupil, user=coordinator)
-    from tests.intake.conftest import fill_minimum
-
     fill_minimum(other, coordinator)
     services.intake_finish(intake=other, user=coordinator)
     _follow_up(finished, coordinator, 30, 5)
