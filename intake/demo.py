@@ -197,9 +197,11 @@ def _placements(rng, intake, name, start: date):
     first_school = rng.choice(SCHOOL_NAMES)
     rows = [(first_school, SchoolPlacement.Kind.MAINSTREAM)]
     rows += rng.sample(SECOND_PLACEMENTS, count - 1)
+    pupil_texts = rng.sample(PUPIL_ACCOUNTS, count)
+    records = rng.sample(RECORDS_ACCOUNTS, count)
     placements = []
     for position, (school_name, kind) in enumerate(reversed(rows)):
-        records_source, records_text = rng.choice(RECORDS_ACCOUNTS)
+        records_source, records_text = records[position]
         last_grade = max(0, intake.pupil.grade - 1 - 2 * position)
         ended = start - timedelta(days=30 + position * 400)
         started = ended - timedelta(days=rng.choice([300, 600, 900]))
@@ -218,7 +220,7 @@ def _placements(rng, intake, name, start: date):
                 absence_description=rng.choice(
                     ["især mandage", "hele dage", "mest sidst på dagen", ""]
                 ),
-                pupil_account=rng.choice(PUPIL_ACCOUNTS).format(name=name),
+                pupil_account=pupil_texts[position].format(name=name),
                 records_account=records_text.format(name=name),
                 records_source=records_source,
                 records_reference=f"Udtalelse af {ended - timedelta(days=20):%d.%m.%Y}",
