@@ -1,8 +1,8 @@
 """Geometry of the server-rendered SVG charts of the progression section.
 
 The template draws what these functions compute, so the same chart appears on
-the page and in the PDF (WeasyPrint draws inline SVG); nothing here needs a
-browser or JavaScript. Coordinates are SVG user units.
+the page and in the PDF, which WeasyPrint renders with its own SVG support.
+Nothing here needs a browser or JavaScript. Coordinates are SVG user units.
 """
 
 from dataclasses import dataclass

@@ -87,7 +87,7 @@ FIELD_SECTIONS = {
     )
 }
 
-# Keys of the sections that are lists of rows or answers rather than fields.
+# Keys of the sections that are lists of rows or scores rather than fields.
 PLACEMENTS = "placements"
 SCALES = "scales"
 GOALS = "goals"
@@ -127,7 +127,7 @@ def field_label(model: type[models.Model], name: str) -> str:
     """Return the label a reader of the interview needs for a field.
 
     The rating and reason of an absence function are labelled with the
-    function, since "weight" alone says nothing in a list of changes.
+    function, since "weight" alone is unclear in a list of changes.
     """
     label = str(model._meta.get_field(name).verbose_name)
     for stem, function_label in ABSENCE_FUNCTIONS:

@@ -1,7 +1,7 @@
 """The intake interview (opstartssamtale), the scaled questions and the follow-ups.
 
 An intake is written as a draft over one or more sittings and then finished,
-which locks it; a later change is an `IntakeAmendment` that keeps the original
+which locks it. A later change is an `IntakeAmendment` that keeps the original
 values. The scaled answers given at the intake are the pupil's baseline;
 each follow-up asks the school's scaled questions again.
 """
@@ -234,7 +234,7 @@ ABSENCE_FUNCTIONS = (
 class Intake(models.Model):
     """The intake interview with a new pupil and the family: one per pupil.
 
-    `section_versions` holds a counter per form section, so that two people
+    `section_versions` contains a counter per form section, so that two people
     saving different sections at once do not conflict, while two saves of the
     same section from stale pages do.
     """
@@ -374,7 +374,7 @@ class Intake(models.Model):
 
 
 class SchoolPlacement(VersionedModel):
-    """An earlier school or placement, told as the pupil tells it and as recorded."""
+    """An earlier school or placement, in the pupil's words and in the records'."""
 
     class Kind(models.TextChoices):
         MAINSTREAM = "mainstream", _("Mainstream school")
@@ -507,6 +507,8 @@ class IntakeAmendment(models.Model):
     section = models.CharField(_("section"), max_length=40)
     subject = models.CharField(_("what was changed"), max_length=300)
     reason = models.TextField(_("reason for the change"))
+    # NOTE: schoolplan.privacy.anonymise_pupil blanks text and char columns only,
+    # so this JSON keeps the before and after text of an anonymised pupil.
     changes = models.JSONField(_("changes"), default=list)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("author")

@@ -1,4 +1,4 @@
-"""Where the progression section gets the absence since the intake.
+"""The hook that gives the progression section the absence since the intake.
 
 The intake app must not depend on the absence app, so the absence app (or any
 other) registers a provider here in its `AppConfig.ready()`:

@@ -1,8 +1,8 @@
 """Writes to the intake interview, the follow-ups and the question sets.
 
-A draft intake is saved one section at a time; each section carries its own
-version counter so that a stale page cannot overwrite a newer save (the same
-lost-update rule as `schoolplan.services.save_versioned`). Finishing locks the
+A draft intake is saved one section at a time. Each section carries its own
+version counter, so a stale page cannot overwrite a newer save; this is the
+lost-update rule of `schoolplan.services.save_versioned`. Finishing locks the
 intake and puts its first goals on the plan's front page; after that, every
 change goes through an amendment that records the values before and after.
 """
@@ -53,8 +53,8 @@ FOLLOW_UP_NEEDS_INTAKE = _(
 FOLLOW_UP_EMPTY = _("Answer at least one scaled question.")
 QUESTION_SET_EMPTY = _("Keep at least one question in the set.")
 
-# Autosave may save a section many times a minute; the access log gets one row
-# per user, pupil and section in this window instead of one row per save.
+# Autosave may save a section many times a minute, so the access log gets one
+# row per user, pupil and section in this window instead of one row per save.
 AUDIT_COALESCE_WINDOW = timedelta(minutes=10)
 
 
@@ -80,7 +80,7 @@ def _record_change(user, pupil: Pupil, what: str) -> None:
 def current_question_set(school: School) -> QuestionSet:
     """Return the school's newest question set, starting it from the default.
 
-    A school's first set holds the questions of the built-in default set (made
+    A school's first set contains the questions of the built-in default set (made
     by a data migration); without one the school starts with an empty set.
     """
     latest = QuestionSet.objects.filter(school=school).order_by("-version").first()

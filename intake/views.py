@@ -1,7 +1,7 @@
 """Views of the intake interview, the follow-ups and the school's question set.
 
-Everyone who may see the pupil's plan may read the intake and the follow-ups;
-only coordinators and leadership start, fill in, finish and amend an intake,
+Everyone who may see the pupil's plan may read the intake and the follow-ups.
+Only coordinators and leadership start, fill in, finish and amend an intake,
 record follow-ups and edit the questions. A draft section is saved by a plain
 form post, or by the page's autosave script, which sends the same post with an
 `X-Autosave` header and gets JSON back.
@@ -132,7 +132,7 @@ def _with_version(form, version: int):
 
 
 def intake_detail(request, pupil_id: int):
-    """The interview as a read-only page, also laid out for printing."""
+    """Show the interview read-only, laid out for printing as well."""
     pupil = get_pupil_for_user(request.user, pupil_id)
     intake = selectors.intake_for_pupil(pupil)
 
@@ -310,7 +310,7 @@ def _save_scores(request, intake: Intake):
 
 
 def _save_done(request, intake: Intake, key: str, form, version: int):
-    """Answer a successful (possibly partial) save of one part of the draft."""
+    """Reply to a successful, possibly partial, save of one part of the draft."""
     if _wants_json(request):
         return _autosave_reply(version=version, form=form)
 
@@ -383,7 +383,7 @@ def _current_rows(current, key: str):
 
 
 def _save_refused(request, intake: Intake, error: ValidationError):
-    """The draft was finished meanwhile (or another rule refused the save)."""
+    """Report a save rejected because the draft was finished meanwhile."""
     if _wants_json(request):
         return _locked_reply()
     for message in error.messages:
@@ -533,7 +533,7 @@ def _is_blank(value) -> bool:
 def _empty_sections(intake: Intake) -> list[str]:
     """Return the titles of the optional sections that are still empty.
 
-    Tick boxes and the list of parents are left out: unticked is an answer.
+    Tick boxes and the list of parents are left out, since unticked is a value.
     """
     empty = []
     for section in interview.FIELD_SECTIONS.values():

@@ -5,7 +5,7 @@
  * shortly after the typing stops, when a field loses focus, and when the page
  * is left. The post is the same one the form's own submit button makes (so the
  * page works without this script) plus an X-Autosave header; the server
- * answers with JSON holding the section's new version.
+ * replies with JSON that contains the section's new version.
  *
  * When the session has expired, the text stays in the page, a warning with a
  * login link (new tab) appears, and the save is tried again when the page gets
@@ -91,7 +91,7 @@
     this.dirty = false;
     this.show(message("msgSaving"));
     // Django reads the token in the body before the header, so both get the
-    // current one; the hidden field still holds the token of the old login.
+    // current one, because the hidden field still contains the old login's token.
     var token = csrfToken(this.form);
     var body = new FormData(this.form);
     body.set("csrfmiddlewaretoken", token);
