@@ -13,7 +13,7 @@ from intake.models import SCORE_MAX, SCORE_MIN
 WIDTH = 240
 HEIGHT = 46
 # Room at the sides for the first and last score labels, and above and below.
-PAD_X = 16
+PAD_X = 20
 PAD_Y = 7
 
 
