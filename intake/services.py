@@ -41,6 +41,7 @@ INTAKE_NOT_FINISHED = _("Only a finished intake interview takes amendments.")
 NOTHING_CHANGED = _("Nothing was changed, so there is nothing to amend.")
 REASON_MISSING = _("Write why the finished interview is changed.")
 DATE_MISSING = _("Fill in the date of the interview.")
+DATE_AHEAD = _("The interview is dated after today. Finish it once it has been held.")
 LEADER_MISSING = _("Fill in who led the interview.")
 PARTICIPANTS_MISSING = _("Tick who took part in the interview.")
 SCORES_MISSING = _("Answer at least one scaled question.")
@@ -460,6 +461,8 @@ def finish_problems(intake: Intake) -> list[str]:
     problems = []
     if intake.held_on is None:
         problems.append(str(DATE_MISSING))
+    elif intake.held_on > timezone.localdate():
+        problems.append(str(DATE_AHEAD))
     if intake.led_by_id is None:
         problems.append(str(LEADER_MISSING))
     if not (

@@ -1,7 +1,10 @@
 """A draft intake: saved section by section, resumed later, locked when finished."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from intake import services
 from intake.models import Intake, IntakeGoal, ScaleAnswer, SchoolPlacement
@@ -274,6 +277,21 @@ def test_finish_locks_and_puts_goals_on_front_page(
     assert created.start_date == HELD_ON
     assert IntakeGoal.objects.get(intake=draft).goal == created
     assert "Møder fire dage om ugen" in plan.content.decode()
+
+
+def test_planned_date_blocks_finish(coordinator, draft):
+    fill_minimum(draft, coordinator)
+    planned = services.intake_section_save(
+        intake=draft,
+        section="meeting",
+        values={"held_on": timezone.localdate() + timedelta(days=7)},
+        expected_version=1,
+        user=coordinator,
+    )
+
+    problems = services.finish_problems(planned)
+
+    assert problems == [str(services.DATE_AHEAD)]
 
 
 def test_incomplete_goal_blocks_finish(coordinator, draft):
