@@ -310,7 +310,8 @@ def check_saved(database_url_name: str, results: Results) -> list[str]:
                   AND NOT EXISTS (
                     SELECT 1 FROM absence_registration registration
                     WHERE registration.pupil_id = pupil.id
-                      AND registration.day = (now() AT TIME ZONE 'Europe/Copenhagen')::date
+                      AND registration.day
+                          = (now() AT TIME ZONE 'Europe/Copenhagen')::date
                       AND registration.notation = 'morning')
                 """,
                 [group_id],

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from absence.models import AbsenceRules, Registration, Status
+from intake import services as intake_services
 from schoolplan import roles
 from schoolplan.models import Challenge
 from tests.absence.helpers import make_school_year
@@ -30,7 +31,7 @@ def cast(teacher, coordinator, leader, outsider, school, other_group):
 
 
 @pytest.fixture
-def url_arguments(pupil, teacher, school):
+def url_arguments(pupil, teacher, coordinator, school):
     """Values for each URL parameter, all belonging to `pupil` or its school."""
     entry = EntryFactory(pupil=pupil, author=teacher)
     goal = GoalFactory(pupil=pupil)
@@ -47,7 +48,13 @@ def url_arguments(pupil, teacher, school):
         status=Status.AWAITING,
         registered_by=teacher,
     )
+    intake = intake_services.intake_start(pupil=pupil, user=coordinator)
+    placement = intake_services.placement_add(intake=intake, user=coordinator)
+    first_goal = intake_services.goal_add(intake=intake, user=coordinator)
     return {
+        "section": "pupil_view",
+        "placement_id": placement.pk,
+        "first_goal_id": first_goal.pk,
         "pupil_id": pupil.pk,
         "entry_id": entry.pk,
         "goal_id": goal.pk,

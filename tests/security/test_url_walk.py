@@ -5,13 +5,10 @@ so no page can be added without deciding who may open it.
 """
 
 import re
-from datetime import date
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-SCHOOL_DAY = date(2026, 3, 10)
-DAY_OFF = date(2026, 3, 11)
 ROLES = ("teacher", "other_teacher", "coordinator", "leader", "outsider", "anonymous")
 LOGIN = "login"
 
@@ -82,6 +79,35 @@ EXPECTED["absence:step_done"] = _EDITOR_PAGE | {"coordinator": 302, "leader": 30
 EXPECTED["absence:statement"] = _EDITOR_PAGE
 EXPECTED["absence:rules"] = dict.fromkeys(ROLES[:-1], 403) | {
     "leader": 200,
+    "anonymous": LOGIN,
+}
+
+# The walk's pupil has a draft intake. Saving, adding and removing take POST only.
+EXPECTED["intake:intake_detail"] = _PUPIL_PAGE
+EXPECTED["intake:intake_edit"] = _EDITOR_PAGE
+EXPECTED["intake:intake_finish"] = _EDITOR_PAGE
+for name in (
+    "intake_start",
+    "intake_section_save",
+    "placement_add",
+    "placement_save",
+    "placement_remove",
+    "goal_add",
+    "goal_save",
+    "goal_remove",
+):
+    EXPECTED[f"intake:{name}"] = dict.fromkeys(ROLES[:-1], 405) | {"anonymous": LOGIN}
+# Amendments need a finished intake, and follow-ups send editors to it first.
+for name in ("intake_amend", "placement_amend", "placement_amend_new"):
+    EXPECTED[f"intake:{name}"] = _EDITOR_PAGE | {"coordinator": 404, "leader": 404}
+EXPECTED["intake:follow_up_create"] = _EDITOR_PAGE | {"coordinator": 302, "leader": 302}
+# Each school edits its own question set, so the outsider may open theirs.
+EXPECTED["intake:question_set_edit"] = {
+    "teacher": 403,
+    "other_teacher": 403,
+    "coordinator": 200,
+    "leader": 200,
+    "outsider": 200,
     "anonymous": LOGIN,
 }
 

@@ -1,0 +1,203 @@
+"""The plan section that sets the baseline against the follow-ups."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.template.loader import render_to_string
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from intake import progress, selectors, services
+from intake.plan_sections import _progression
+from schoolplan.sections import Audience, Period, sections_for
+from tests.intake.conftest import HELD_ON, fill_minimum, questions_for
+
+UNTIL = date(2027, 6, 30)
+PERIOD = Period(date(2026, 8, 1), UNTIL)
+
+
+def _follow_up(intake, user, days_after, score, note=""):
+    return services.follow_up_create(
+        pupil=intake.pupil,
+        user=user,
+        taken_on=HELD_ON + timedelta(days=days_after),
+        note=note,
+        scores={question.pk: score for question in questions_for(intake)},
+        question_set=intake.baseline.question_set,
+    )
+
+
+def _render(pupil, *, for_pdf=True):
+    context = {"section": _progression(pupil, PERIOD, Audience.INTERNAL)}
+    return render_to_string(
+        "intake/sections/progression.html", context | {"for_pdf": for_pdf}
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_provider():
+    progress.register_attendance_provider(None)
+    yield
+    progress.register_attendance_provider(None)
+
+
+def test_no_intake_says_so(pupil):
+    html = _render(pupil)
+
+    assert "Der er ikke holdt en opstartssamtale endnu." in html
+
+
+def test_draft_has_no_baseline(draft):
+    progression = selectors.progression(draft.pupil, until=UNTIL)
+
+    assert not progression.is_ready
+    assert "ikke afsluttet" in _render(draft.pupil)
+
+
+def test_no_follow_up_shows_baseline(finished):
+    progression = selectors.progression(finished.pupil, until=UNTIL)
+    html = _render(finished.pupil)
+
+    assert progression.follow_up_count == 0
+    assert [row.baseline for row in progression.rows] == [4] * 7
+    assert [row.latest for row in progression.rows] == [None] * 7
+    assert all(len(row.sparkline.points) == 1 for row in progression.rows)
+    assert "Ingen opfølgninger endnu" in html
+    assert "<polyline" not in html
+
+
+def test_one_follow_up_compares_with_baseline(finished, coordinator):
+    _follow_up(finished, coordinator, 40, 6, note="Morgenerne går bedre.")
+
+    progression = selectors.progression(finished.pupil, until=UNTIL)
+    html = _render(finished.pupil)
+
+    first = progression.rows[0]
+    assert progression.follow_up_count == 1
+    assert (first.baseline, first.latest, first.change) == (4, 6, 2)
+    assert len(first.sparkline.points) == 2
+    assert html.count("<polyline") == 7
+    assert "Morgenerne går bedre." in html
+
+
+def test_many_follow_ups_use_latest(finished, coordinator):
+    for days, score in [(30, 5), (60, 3), (90, 7), (120, 6)]:
+        _follow_up(finished, coordinator, days, score)
+
+    progression = selectors.progression(finished.pupil, until=UNTIL)
+
+    first = progression.rows[0]
+    assert progression.follow_up_count == 4
+    assert progression.latest_follow_up.taken_on == HELD_ON + timedelta(days=120)
+    assert (first.baseline, first.latest) == (4, 6)
+    assert [point.score for point in first.sparkline.points] == [4, 5, 3, 7, 6]
+    assert [point.is_baseline for point in first.sparkline.points] == [
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_follow_ups_after_period_left_out(finished, coordinator):
+    _follow_up(finished, coordinator, 30, 5)
+    _follow_up(finished, coordinator, 400, 9)
+
+    progression = selectors.progression(finished.pupil, until=HELD_ON + timedelta(60))
+
+    assert progression.follow_up_count == 1
+    assert progression.rows[0].latest == 5
+
+
+def test_worry_falling_counts_as_better(finished, coordinator):
+    _follow_up(finished, coordinator, 40, 2)
+
+    rows = selectors.progression(finished.pupil, until=UNTIL).rows
+
+    worry = next(row for row in rows if not row.question.higher_is_better)
+    feeling = rows[0]
+    assert worry.change == -2
+    assert worry.improved is True
+    assert feeling.improved is False
+
+
+def test_query_count_independent_of_follow_ups(finished, coordinator, other_pupil):
+    other = services.intake_start(pupil=other_pupil, user=coordinator)
+    fill_minimum(other, coordinator)
+    services.intake_finish(intake=other, user=coordinator)
+    _follow_up(finished, coordinator, 30, 5)
+    for days in range(10, 200, 10):
+        _follow_up(other, coordinator, days, days % 11)
+
+    with CaptureQueriesContext(connection) as few:
+        selectors.progression(finished.pupil, until=UNTIL)
+    with CaptureQueriesContext(connection) as many:
+        selectors.progression(other_pupil, until=UNTIL)
+
+    assert len(few) == len(many) == 2
+
+
+def test_absence_since_without_provider_is_dash(finished):
+    finished.last_school_absence_percent = Decimal("71.5")
+    finished.save()
+
+    progression = selectors.progression(finished.pupil, until=UNTIL)
+    html = _render(finished.pupil)
+
+    assert progression.absence_before == Decimal("71.5")
+    assert progression.absence_since is None
+    assert "71,5 %" in html
+
+
+def test_absence_since_from_provider(finished):
+    calls = []
+
+    def provider(pupil, start, end):
+        calls.append((pupil.pk, start, end))
+        return 58.25
+
+    progress.register_attendance_provider(provider)
+    progression = selectors.progression(finished.pupil, until=UNTIL)
+
+    assert calls == [(finished.pupil.pk, HELD_ON, UNTIL)]
+    assert progression.absence_since == Decimal("58.25")
+    assert "58,2 %" in _render(finished.pupil) or "58,3 %" in _render(finished.pupil)
+
+
+def test_section_goes_to_outside_audiences_not_parents():
+    keys = {
+        audience: [section.key for section in sections_for(audience)]
+        for audience in Audience.values
+    }
+
+    assert "progression" in keys[Audience.INTERNAL]
+    assert "progression" in keys[Audience.MUNICIPALITY]
+    assert "progression" in keys[Audience.CASEWORKER]
+    assert "progression" not in keys[Audience.PARENTS]
+
+
+def test_pdf_rendering_has_no_links(finished, coordinator):
+    _follow_up(finished, coordinator, 40, 6)
+
+    pdf_html = _render(finished.pupil, for_pdf=True)
+    page_html = _render(finished.pupil, for_pdf=False)
+
+    assert "<a " not in pdf_html
+    assert "<script" not in pdf_html
+    assert "<a " in page_html
+
+
+def test_plan_page_shows_section(client_for, teacher, finished, coordinator):
+    _follow_up(finished, coordinator, 40, 6)
+
+    response = client_for(teacher).get(
+        reverse("schoolplan:plan", args=[finished.pupil_id])
+    )
+
+    page = response.content.decode()
+    assert 'id="section-progression"' in page
+    assert "Opstart og progression" in page
+    assert page.count('class="sparkline"') == 7
