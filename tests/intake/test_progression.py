@@ -38,9 +38,11 @@ def _render(pupil, *, for_pdf=True):
 
 @pytest.fixture(autouse=True)
 def no_provider():
+    """Run without the absence app's provider, and put it back afterwards."""
+    registered = progress._provider
     progress.register_attendance_provider(None)
     yield
-    progress.register_attendance_provider(None)
+    progress.register_attendance_provider(registered)
 
 
 def test_no_intake_says_so(pupil):
