@@ -233,20 +233,27 @@ def save_register(staff: Staff) -> None:
 
 
 def export_pdf(staff: Staff, pupil_id: str) -> None:
+    """Export the pupil's plan for the municipality, for the school year so far."""
     page = staff.timed("pdf form", "GET", f"/elever/{pupil_id}/pdf/")
     if page is None or page.status_code != 200:
         return
-    staff.timed(
+    today = time.localtime()
+    first_year = today.tm_year if today.tm_mon >= 8 else today.tm_year - 1
+    response = staff.timed(
         "pdf export",
         "POST",
         f"/elever/{pupil_id}/pdf/",
         data={
             "csrfmiddlewaretoken": staff.csrf(page.text),
             "audience": "municipality",
-            "action": "download",
+            "date_from": f"{first_year}-08-01",
+            "date_to": time.strftime("%Y-%m-%d"),
         },
         headers={"Referer": staff.base + f"/elever/{pupil_id}/pdf/"},
     )
+    if response is not None and response.status_code == 200:
+        if not response.content.startswith(b"%PDF"):
+            staff.results.error(f"pdf export {pupil_id}: the response is not a PDF")
 
 
 def work(staff: Staff, deadline: float, max_requests: int, number: int) -> None:
