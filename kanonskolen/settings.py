@@ -255,9 +255,20 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Files that no URL may serve, such as the plan PDFs sent to stakeholders:
+    # they live outside MEDIA_ROOT and only views that check access read them.
+    "private": {
+        "BACKEND": "schoolplan.storage.PrivateStorage",
+        "OPTIONS": {
+            "location": Path(env("PRIVATE_FILES_ROOT") or BASE_DIR / "private")
+        },
+    },
 }
 MEDIA_ROOT = Path(env("MEDIA_ROOT") or BASE_DIR / "media")
 MEDIA_URL = "media/"
+
+# WeasyPrint runs in a child process that is killed after this many seconds.
+PDF_RENDER_TIMEOUT_SECONDS = env_int("PDF_RENDER_TIMEOUT_SECONDS", 60)
 
 FORM_RENDERER = "kanonskolen.forms.BootstrapFormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -273,4 +284,10 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
+    # WeasyPrint reports every layout step and fontTools every font it decodes
+    # at INFO; only their warnings and errors belong in the server's log.
+    "loggers": {
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }
