@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kanonskolen.forms import BootstrapWidgetsMixin
 from schoolplan.models import Area, Challenge, Entry, Goal, GoalReview
+from schoolplan.sections import Audience, Period, school_year_of
 
 ENTRY_DATE_IN_FUTURE = _("The date cannot be later than today.")
 DATE_TOO_EARLY = _("The date is too far back. Write a date from 2000 or later.")
@@ -30,6 +31,18 @@ def _check_date_range(value: date | None, *, allow_future_days: int | None) -> N
     if allow_future_days is not None:
         if value > timezone.localdate() + timedelta(days=allow_future_days):
             raise forms.ValidationError(ENTRY_DATE_IN_FUTURE)
+
+
+def _check_period(form: forms.Form, cleaned: dict) -> None:
+    """Add errors to `form` unless `date_from` and `date_to` make a sane period."""
+    start, end = cleaned.get("date_from"), cleaned.get("date_to")
+    for name in ("date_from", "date_to"):
+        try:
+            _check_date_range(cleaned.get(name), allow_future_days=None)
+        except forms.ValidationError as error:
+            form.add_error(name, error)
+    if start and end and end < start:
+        form.add_error("date_to", PERIOD_REVERSED)
 
 
 class EntryForm(BootstrapWidgetsMixin, forms.ModelForm):
@@ -118,14 +131,7 @@ class LogFilterForm(BootstrapWidgetsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        for name in ("date_from", "date_to"):
-            try:
-                _check_date_range(cleaned.get(name), allow_future_days=None)
-            except forms.ValidationError as error:
-                self.add_error(name, error)
-        if start and end and end < start:
-            self.add_error("date_to", PERIOD_REVERSED)
+        _check_period(self, cleaned)
         return cleaned
 
 
@@ -239,3 +245,32 @@ class GoalReviewForm(forms.ModelForm):
         value = self.cleaned_data["reviewed_on"]
         _check_date_range(value, allow_future_days=0)
         return value
+
+
+class PlanExportForm(BootstrapWidgetsMixin, forms.Form):
+    """Who a plan PDF is for and which period of the log it covers."""
+
+    audience = forms.ChoiceField(
+        label=_("Recipient"), choices=Audience.choices, widget=forms.RadioSelect
+    )
+    date_from = forms.DateField(label=_("From"), widget=DateInput())
+    date_to = forms.DateField(label=_("To"), widget=DateInput())
+
+    @classmethod
+    def initial_data(cls, today: date) -> dict[str, str]:
+        """Return form data for the internal version of the current school year."""
+        year = school_year_of(today)
+        return {
+            "audience": Audience.INTERNAL,
+            "date_from": year.start.isoformat(),
+            "date_to": year.end.isoformat(),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        _check_period(self, cleaned)
+        return cleaned
+
+    @property
+    def period(self) -> Period:
+        return Period(self.cleaned_data["date_from"], self.cleaned_data["date_to"])
