@@ -85,6 +85,11 @@ def register(section: Section) -> None:
     _registry[section.key] = section
 
 
+def unregister(key: str) -> None:
+    """Remove a section if it is registered; tests use it to clean up."""
+    _registry.pop(key, None)
+
+
 def sections_for(audience: str, *, front_page_only: bool = False) -> list[Section]:
     chosen = [
         section
