@@ -4,12 +4,15 @@ A new URL without a row in EXPECTED fails `test_every_url_has_expectations`,
 so no page can be added without deciding who may open it.
 """
 
+import hashlib
 import re
+from datetime import date
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from schoolplan.models import Challenge
+from schoolplan.models import Challenge, PlanExport
 from tests.factories import EntryFactory, GoalFactory
 
 ROLES = ("teacher", "other_teacher", "coordinator", "leader", "outsider", "anonymous")
@@ -53,6 +56,8 @@ for name in (
     EXPECTED[f"schoolplan:{name}"] = _EDITOR_PAGE
 for name in ("pupil_access_log", "pupil_data_export"):
     EXPECTED[f"schoolplan:{name}"] = _LEADER_PAGE
+for name in ("plan_export", "plan_export_preview", "plan_export_download"):
+    EXPECTED[f"schoolplan:{name}"] = _EDITOR_PAGE
 
 # URLs that are not the application's own pages.
 SKIPPED_PREFIXES = ("admin:", "logout")
@@ -108,11 +113,25 @@ def url_arguments(pupil, teacher):
     entry = EntryFactory(pupil=pupil, author=teacher)
     goal = GoalFactory(pupil=pupil)
     challenge = Challenge.objects.create(pupil=pupil, area=goal.area, description="x")
+    pdf = b"%PDF-1.7 stand-in for a stored plan export"
+    export = PlanExport(
+        pupil=pupil,
+        created_by=teacher,
+        audience="parents",
+        period_start=date(2026, 8, 1),
+        period_end=date(2027, 7, 31),
+        page_count=1,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        file_name="skoleplan-Søren-Ærø-2026-12.pdf",
+    )
+    export.file.save("export.pdf", ContentFile(pdf))
     return {
         "pupil_id": pupil.pk,
         "entry_id": entry.pk,
         "goal_id": goal.pk,
         "challenge_id": challenge.pk,
+        "export_id": export.pk,
     }
 
 
