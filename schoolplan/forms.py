@@ -248,13 +248,16 @@ class GoalReviewForm(forms.ModelForm):
 
 
 class PlanExportForm(BootstrapWidgetsMixin, forms.Form):
-    """Who a plan PDF is for and which period of the log it covers."""
+    """Who a plan PDF is for and which period of the log it covers.
+
+    A date left empty means the start or end of the current school year.
+    """
 
     audience = forms.ChoiceField(
         label=_("Recipient"), choices=Audience.choices, widget=forms.RadioSelect
     )
-    date_from = forms.DateField(label=_("From"), widget=DateInput())
-    date_to = forms.DateField(label=_("To"), widget=DateInput())
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     @classmethod
     def initial_data(cls, today: date) -> dict[str, str]:
@@ -268,6 +271,11 @@ class PlanExportForm(BootstrapWidgetsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        school_year = school_year_of(timezone.localdate())
+        if cleaned.get("date_from") is None and "date_from" not in self.errors:
+            cleaned["date_from"] = school_year.start
+        if cleaned.get("date_to") is None and "date_to" not in self.errors:
+            cleaned["date_to"] = school_year.end
         _check_period(self, cleaned)
         return cleaned
 

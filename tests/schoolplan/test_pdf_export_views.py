@@ -215,6 +215,17 @@ def test_export_recorded_in_access_log(export_root, client_for, leader, pupil):
     )
 
 
+def test_export_without_dates_covers_current_school_year(
+    export_root, client_for, leader, pupil
+):
+    response = client_for(leader).post(_export_url(pupil), {"audience": "parents"})
+
+    assert response.status_code == 200
+    export = PlanExport.objects.get()
+    year = school_year_of(timezone.localdate())
+    assert (export.period_start, export.period_end) == (year.start, year.end)
+
+
 def test_export_forbidden_to_teacher(export_root, client_for, teacher, pupil):
     response = _post_export(client_for(teacher), pupil)
 
