@@ -39,10 +39,12 @@ def _pdf_response(data: bytes, file_name: str) -> HttpResponse:
 
 
 def _bound_form(query) -> PlanExportForm:
-    """Bind the form to the query, or to the defaults when the query has none."""
-    if not any(name in query for name in PlanExportForm.base_fields):
-        query = PlanExportForm.initial_data(timezone.localdate())
-    return PlanExportForm(query)
+    """Bind the form to the query, with defaults for the fields it leaves empty."""
+    data = PlanExportForm.initial_data(timezone.localdate())
+    for name in PlanExportForm.base_fields:
+        if query.get(name):
+            data[name] = query[name]
+    return PlanExportForm(data)
 
 
 def _audience_contents() -> list[tuple[str, str, list[str]]]:
