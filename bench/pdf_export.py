@@ -5,7 +5,7 @@
 Creates a database of its own beside DATABASE_URL's (named skoleplan_bench_pdf;
 it is dropped at the end), builds one pupil per size with that many log
 entries spread over a school year, plus a front page, challenges and goals,
-and exports each pupil's internal plan, which holds every entry.
+and exports each pupil's internal plan, which contains every entry.
 
 For each size it prints the median over --repeat runs of:
 

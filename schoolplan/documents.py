@@ -9,8 +9,8 @@ Two things keep rendering safe:
 
 - WeasyPrint loads every stylesheet, font and image through
   `StaticFilesFetcher`, which reads the project's own static files from disk
-  and rejects every other URL. No content can make the server open a file or
-  a network connection.
+  and rejects every other URL, so no content can make the server open any
+  other file or a network connection.
 - WeasyPrint runs in a forked child process that is killed when it passes
   the time limit, so a document that never finishes cannot hold a worker.
 """
@@ -42,9 +42,9 @@ from schoolplan.sections import Audience, Period, render_context
 
 logger = logging.getLogger(__name__)
 
-# Relative URLs in the document resolve against this base. The .invalid
-# top-level domain never resolves (RFC 2606), and the fetcher maps these URLs
-# to files on disk without opening any connection.
+# Relative URLs in the document resolve against this base. RFC 2606 reserves
+# the .invalid top-level domain so that it never resolves, and the fetcher maps
+# these URLs to files on disk without opening any connection.
 DOCUMENT_BASE_URL = "https://skoleplan.invalid/"
 ATTACHMENT_URL_PREFIX = DOCUMENT_BASE_URL + "attachments/"
 LOGO_URL = ATTACHMENT_URL_PREFIX + "school-logo"
@@ -66,7 +66,7 @@ STATIC_CONTENT_TYPES = {
 
 RENDER_FAILED = _(
     "The PDF could not be made because of an error. Nothing was saved, and the "
-    "plan is unchanged. Try again; if it fails again, tell the person who runs "
+    "plan is unchanged. Try again. If it fails again, tell the person who runs "
     "Skoleplan."
 )
 RENDER_TIMED_OUT = _(
@@ -233,8 +233,12 @@ def _render_in_child(html, attachments, sender) -> None:
     started = time.perf_counter()
     try:
         result = weasyprint_render(html, attachments=attachments)
-    except Exception:  # noqa: BLE001 - every failure goes back to the parent.
-        sender.send(("error", traceback.format_exc()))
+    except Exception as error:
+        # Every failure goes back to the parent, as the type and the frames
+        # only: a layout error's message may quote the document's text, which
+        # must not reach the technical log.
+        frames = "".join(traceback.format_tb(error.__traceback__))
+        sender.send(("error", f"{type(error).__name__}\n{frames}"))
     else:
         peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         result = replace(
@@ -284,9 +288,9 @@ def html_to_pdf(
     and its memory is returned to the system when it ends.
 
     Forking is cheap because the parent has imported and warmed up WeasyPrint
-    already. The child only runs WeasyPrint on a string and reads static files;
-    it never touches the parent's database connection, and multiprocessing
-    ends it with os._exit, so no inherited resource is closed twice.
+    already. The child only runs WeasyPrint on a string and reads static files,
+    so it never touches the parent's database connection. Multiprocessing ends
+    the child with os._exit, so no inherited resource is closed twice.
     """
     if timeout is None:
         timeout = settings.PDF_RENDER_TIMEOUT_SECONDS

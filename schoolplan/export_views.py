@@ -33,7 +33,7 @@ from schoolplan.sections import Audience, sections_for
 def _pdf_response(data: bytes, file_name: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = exports.attachment_header(file_name)
-    # The file holds personal data about a child: no cache may keep a copy.
+    # The file contains personal data about a child, so no cache may keep a copy.
     response["Cache-Control"] = "no-store"
     return response
 

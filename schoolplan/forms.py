@@ -248,7 +248,7 @@ class GoalReviewForm(forms.ModelForm):
 
 
 class PlanExportForm(BootstrapWidgetsMixin, forms.Form):
-    """Who a plan PDF is for and which period of the log it covers.
+    """The recipient of a plan PDF and the period of the log it covers.
 
     A date left empty means the start or end of the current school year.
     """

@@ -10,7 +10,7 @@ from tests.pdf_reading import full_text
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_leader_previews_and_downloads_pdf_for_parents(
+def test_leader_downloads_pdf_for_parents(
     login, live_server, export_root, leader, teacher, pupil
 ):
     EntryFactory(

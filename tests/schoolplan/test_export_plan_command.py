@@ -21,9 +21,7 @@ def _run(*args):
     return out.getvalue()
 
 
-def test_command_writes_pdf_and_records_export(
-    export_root, tmp_path, pupil, teacher, leader
-):
+def test_command_writes_and_records_pdf(export_root, tmp_path, pupil, teacher, leader):
     EntryFactory(
         pupil=pupil, author=teacher, text="Til forældrene.", shared_with_parents=True
     )
@@ -62,7 +60,7 @@ def test_command_writes_pdf_and_records_export(
     )
 
 
-def test_command_defaults_to_current_school_year(export_root, tmp_path, pupil, leader):
+def test_command_defaults_school_year(export_root, tmp_path, pupil, leader):
     _run(
         str(pupil.pk),
         "--audience",
@@ -80,9 +78,7 @@ def test_command_defaults_to_current_school_year(export_root, tmp_path, pupil, l
     assert export.period_end == date(first_year + 1, 7, 31)
 
 
-def test_command_exports_every_pupil_of_group(
-    export_root, tmp_path, pupil, group, coordinator
-):
+def test_command_exports_whole_group(export_root, tmp_path, pupil, group, coordinator):
     second = PupilFactory(group=group, first_name="Åse", last_name="Bøgh")
     PupilFactory(
         group=group, first_name="Gået", last_name="Før", leaving_date=date(2026, 6, 30)

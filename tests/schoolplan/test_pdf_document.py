@@ -79,9 +79,7 @@ def _flat(text: str) -> str:
 
 
 @pytest.mark.parametrize("audience", Audience.values)
-def test_audience_receives_only_entries_shared_with_it(
-    audience, pupil, teacher, leader
-):
+def test_audience_gets_only_shared_entries(audience, pupil, teacher, leader):
     _add_sharing_cases(pupil, teacher)
 
     text = _flat(full_text(_render(pupil, audience, leader).pdf))
@@ -140,7 +138,7 @@ def _fill_log(pupil, author, count):
     )
 
 
-def test_every_page_numbered_side_x_af_n(pupil, teacher, leader):
+def test_pages_numbered_side_x_af_n(pupil, teacher, leader):
     _fill_log(pupil, teacher, 120)
 
     rendered = _render(pupil, Audience.PARENTS, leader)
@@ -152,7 +150,7 @@ def test_every_page_numbered_side_x_af_n(pupil, teacher, leader):
         assert f"Side {number} af {rendered.page_count}" in text
 
 
-def test_every_page_header_names_pupil_and_fortroligt(pupil, teacher, leader):
+def test_page_header_names_pupil_fortroligt(pupil, teacher, leader):
     _fill_log(pupil, teacher, 120)
 
     pages = page_texts(_render(pupil, Audience.PARENTS, leader).pdf)
@@ -162,7 +160,7 @@ def test_every_page_header_names_pupil_and_fortroligt(pupil, teacher, leader):
         assert "Fortroligt" in text, f"page {number} lacks the confidentiality mark"
 
 
-def test_danish_letters_survive_in_embedded_source_sans(pupil, teacher, leader):
+def test_danish_letters_in_embedded_font(pupil, teacher, leader):
     FrontPage.objects.create(
         pupil=pupil, overview="Åse og Søren spiste æblegrød på Ærø. ÆØÅ æøå."
     )
@@ -176,7 +174,7 @@ def test_danish_letters_survive_in_embedded_source_sans(pupil, teacher, leader):
     assert all(used.values()), f"fonts not embedded: {used}"
 
 
-def test_cover_names_school_period_audience_and_contact(pupil, teacher, leader):
+def test_cover_lists_recipient_and_contact(pupil, teacher, leader):
     pupil.contact_teacher = teacher
     pupil.save()
 
@@ -189,7 +187,7 @@ def test_cover_names_school_period_audience_and_contact(pupil, teacher, leader):
     assert f"Kontaktperson {teacher.get_full_name()}, kontaktlærer" in first_page
 
 
-def test_end_section_says_who_made_it_and_when(pupil, leader):
+def test_end_section_names_maker_and_time(pupil, leader):
     leader.first_name, leader.last_name = "Lene", "Skov"
     leader.save()
 
@@ -234,9 +232,7 @@ def extra_section(settings):
         sections.unregister(key)
 
 
-def test_section_registered_later_appears_for_its_audience(
-    extra_section, pupil, leader
-):
+def test_other_app_section_for_audience(extra_section, pupil, leader):
     extra_section(
         Section(
             "test_successes",
@@ -274,7 +270,7 @@ def test_section_off_front_page_still_in_pdf(extra_section, pupil, leader):
     assert "Kun i dokumentet" in text
 
 
-def test_long_table_repeats_header_and_keeps_rows_whole(extra_section, pupil, leader):
+def test_long_table_repeats_header_keeps_rows(extra_section, pupil, leader):
     rows = [f"{number:03d}" for number in range(1, 121)]
     extra_section(
         Section(
@@ -299,7 +295,7 @@ def test_long_table_repeats_header_and_keeps_rows_whole(extra_section, pupil, le
         assert f"slut-{row}" in holding[0], f"row {row} was split across pages"
 
 
-def test_long_entry_continues_with_heading_kept_on_first_part(pupil, teacher, leader):
+def test_long_entry_splits_below_heading(pupil, teacher, leader):
     paragraphs = [f"Afsnit {number:02d} om en lang dag." * 6 for number in range(60)]
     entry = EntryFactory(
         pupil=pupil,

@@ -1,6 +1,8 @@
 """The export page, its preview, downloads of stored PDFs, and the export record."""
 
 import hashlib
+import io
+import zipfile
 from datetime import date
 from urllib.parse import quote
 
@@ -9,7 +11,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from schoolplan import documents, exports
+from schoolplan import documents, exports, privacy
 from schoolplan.models import AccessLogEntry, PlanExport
 from schoolplan.sections import Audience, school_year_of
 from tests.factories import EntryFactory, PupilFactory
@@ -49,7 +51,7 @@ def test_export_page_opens_for_exporters(role, request, client_for, pupil):
     assert "Eksportér planen for Søren Ærø som PDF" in response.content.decode()
 
 
-def test_export_page_defaults_to_current_school_year(client_for, leader, pupil):
+def test_export_page_defaults_school_year(client_for, leader, pupil):
     response = client_for(leader).get(_export_url(pupil))
 
     form = response.context["form"]
@@ -104,10 +106,11 @@ def test_preview_holds_what_the_pdf_holds(client_for, leader, teacher, pupil):
     assert response.status_code == 200
     assert "Delt med forældre." in content
     assert "Kun internt." not in content
-    assert "Side" in content and "Fortroligt" in content
+    assert "Side" in content
+    assert "Fortroligt" in content
 
 
-def test_preview_may_be_framed_by_own_site_only(client_for, leader, pupil):
+def test_preview_framed_by_own_site_only(client_for, leader, pupil):
     response = client_for(leader).get(_preview_url(pupil))
 
     assert response["X-Frame-Options"] == "SAMEORIGIN"
@@ -142,9 +145,7 @@ def test_preview_recorded_in_access_log(client_for, leader, pupil):
 # Exporting
 
 
-def test_export_downloads_pdf_and_records_it(
-    export_root, client_for, leader, teacher, pupil
-):
+def test_export_returns_pdf_and_record(export_root, client_for, leader, teacher, pupil):
     EntryFactory(
         pupil=pupil, author=teacher, text="Delt med forældre.", shared_with_parents=True
     )
@@ -215,9 +216,7 @@ def test_export_recorded_in_access_log(export_root, client_for, leader, pupil):
     )
 
 
-def test_export_without_dates_covers_current_school_year(
-    export_root, client_for, leader, pupil
-):
+def test_export_defaults_to_school_year(export_root, client_for, leader, pupil):
     response = client_for(leader).post(_export_url(pupil), {"audience": "parents"})
 
     assert response.status_code == 200
@@ -242,9 +241,7 @@ def test_export_rejects_unknown_audience(export_root, client_for, leader, pupil)
 
 
 @override_settings(PDF_RENDER_TIMEOUT_SECONDS=0.01)
-def test_export_past_time_limit_tells_user_and_keeps_nothing(
-    export_root, client_for, leader, pupil
-):
+def test_export_timeout_keeps_nothing(export_root, client_for, leader, pupil):
     response = _post_export(client_for(leader), pupil)
 
     assert response.status_code == 503
@@ -256,7 +253,7 @@ def test_export_past_time_limit_tells_user_and_keeps_nothing(
     ).exists()
 
 
-def test_export_failure_tells_user_and_keeps_nothing(
+def test_export_failure_keeps_nothing(
     export_root, monkeypatch, client_for, leader, pupil
 ):
     documents._warm_up()
@@ -331,9 +328,7 @@ def test_stored_export_needs_login(client, stored_export):
     assert response["Location"].startswith(reverse("login"))
 
 
-def test_stored_export_not_reachable_through_other_pupil(
-    client_for, leader, stored_export, group
-):
+def test_stored_export_other_pupil_404(client_for, leader, stored_export, group):
     other = PupilFactory(group=group)
     url = reverse("schoolplan:plan_export_download", args=[other.pk, stored_export.pk])
 
@@ -342,9 +337,7 @@ def test_stored_export_not_reachable_through_other_pupil(
     assert response.status_code == 404
 
 
-def test_tampered_stored_export_not_handed_out(
-    export_root, client_for, leader, stored_export
-):
+def test_tampered_stored_export_refused(export_root, client_for, leader, stored_export):
     (export_root / stored_export.file.name).write_bytes(b"%PDF-1.7 forged")
 
     response = client_for(leader).get(_download_url(stored_export), follow=True)
@@ -367,7 +360,7 @@ def test_plan_lists_exports_for_exporters(client_for, coordinator, stored_export
     assert _export_url(stored_export.pupil) in content
 
 
-def test_plan_hides_exports_and_button_from_teacher(client_for, teacher, stored_export):
+def test_plan_hides_exports_from_teacher(client_for, teacher, stored_export):
     response = client_for(teacher).get(
         reverse("schoolplan:plan", args=[stored_export.pupil_id])
     )
@@ -376,3 +369,26 @@ def test_plan_hides_exports_and_button_from_teacher(client_for, teacher, stored_
     assert "Sendte PDF’er" not in content
     assert _download_url(stored_export) not in content
     assert "Eksportér PDF" not in content
+
+
+# Data protection
+
+
+def test_data_export_zip_holds_sent_pdf(client_for, leader, stored_export):
+    response = client_for(leader).post(
+        reverse("schoolplan:pupil_data_export", args=[stored_export.pupil_id])
+    )
+
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    pdf = archive.read(f"files/{stored_export.file.name}")
+    assert hashlib.sha256(pdf).hexdigest() == stored_export.sha256
+
+
+def test_deleting_pupil_deletes_sent_pdfs(export_root, stored_export):
+    stored = export_root / stored_export.file.name
+    assert stored.is_file()
+
+    privacy.delete_pupil(stored_export.pupil)
+
+    assert not stored.exists()
+    assert PlanExport.objects.count() == 0

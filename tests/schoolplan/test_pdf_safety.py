@@ -1,8 +1,9 @@
 """WeasyPrint may load nothing but the project's static files, and must finish in time.
 
-A tiny HTTP server on 127.0.0.1 records every request it gets; the tests
-assert it got none, whether the hostile URL comes from staff text (escaped)
-or is fed to WeasyPrint as raw markup (stopped by the URL fetcher).
+A tiny HTTP server on 127.0.0.1 records every request it gets. The tests
+assert that it got none, both when the hostile URL comes from staff text
+(which is escaped) and when it reaches WeasyPrint as raw markup (which the
+URL fetcher rejects).
 """
 
 import base64
@@ -181,7 +182,7 @@ def test_escaped_entry_fetches_nothing(
 
 
 @override_settings(PDF_RENDER_TIMEOUT_SECONDS=0.01)
-def test_render_past_time_limit_killed(pupil, leader):
+def test_render_timeout_kills_child(pupil, leader):
     with pytest.raises(documents.PdfRenderTimeout) as raised:
         documents.render_plan_pdf(pupil, PERIOD, Audience.INTERNAL, made_by=leader)
 
