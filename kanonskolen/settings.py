@@ -268,7 +268,9 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT") or BASE_DIR / "media")
 MEDIA_URL = "media/"
 
 # WeasyPrint runs in a child process that is killed after this many seconds.
-PDF_RENDER_TIMEOUT_SECONDS = env_int("PDF_RENDER_TIMEOUT_SECONDS", 60)
+# Keep it below the app server's request timeout (gunicorn's default is 30 s),
+# so the user gets the export's own error message rather than a dropped request.
+PDF_RENDER_TIMEOUT_SECONDS = env_int("PDF_RENDER_TIMEOUT_SECONDS", 25)
 
 FORM_RENDERER = "kanonskolen.forms.BootstrapFormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

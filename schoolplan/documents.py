@@ -291,6 +291,11 @@ def html_to_pdf(
     already. The child only runs WeasyPrint on a string and reads static files,
     so it never touches the parent's database connection. Multiprocessing ends
     the child with os._exit, so no inherited resource is closed twice.
+
+    NOTE: Python 3.12 and later emit a DeprecationWarning when a process with
+    threads forks, as a threaded app server does. The parent runs WeasyPrint
+    only in `_warm_up`, under a lock and before any fork, so no other thread is
+    inside WeasyPrint or fontconfig at fork time. The suite runs on 3.11 only.
     """
     if timeout is None:
         timeout = settings.PDF_RENDER_TIMEOUT_SECONDS
