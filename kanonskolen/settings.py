@@ -261,9 +261,22 @@ STORAGES = {
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
+    # Files that no URL may serve, such as the plan PDFs sent to stakeholders:
+    # they live outside MEDIA_ROOT and only views that check access read them.
+    "private": {
+        "BACKEND": "schoolplan.storage.PrivateStorage",
+        "OPTIONS": {
+            "location": Path(env("PRIVATE_FILES_ROOT") or BASE_DIR / "private")
+        },
+    },
 }
 MEDIA_ROOT = Path(env("MEDIA_ROOT") or BASE_DIR / "media")
 MEDIA_URL = "media/"
+
+# WeasyPrint runs in a child process that is killed after this many seconds.
+# Keep it below the app server's request timeout (gunicorn's default is 30 s),
+# so the user gets the export's own error message rather than a dropped request.
+PDF_RENDER_TIMEOUT_SECONDS = env_int("PDF_RENDER_TIMEOUT_SECONDS", 25)
 
 FORM_RENDERER = "kanonskolen.forms.BootstrapFormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -280,5 +293,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL") or "INFO"},
     # Django's own console handler would print each request warning twice.
-    "loggers": {"django": {"handlers": ["console"], "propagate": False}},
+    # WeasyPrint reports every layout step and fontTools every font it decodes
+    # at INFO; only their warnings and errors belong in the server's log.
+    "loggers": {
+        "django": {"handlers": ["console"], "propagate": False},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

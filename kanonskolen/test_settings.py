@@ -20,6 +20,9 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 MEDIA_ROOT = BASE_DIR / "test-artifacts" / "media"  # noqa: F405
+STORAGES["private"]["OPTIONS"]["location"] = (  # noqa: F405
+    BASE_DIR / "test-artifacts" / "private"  # noqa: F405
+)
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":  # noqa: F405
     raise ImproperlyConfigured(  # noqa: F405

@@ -11,10 +11,11 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from schoolplan import roles
-from schoolplan.models import Entry, Pupil, School
+from schoolplan.models import Entry, PlanExport, Pupil, School
 
 PUPIL_NOT_FOUND = _("The pupil does not exist, or you do not have access to the pupil.")
 FRONT_PAGE_DENIED = _("Only coordinators and leadership may edit the front page.")
+EXPORT_DENIED = _("Only coordinators and leadership may export the plan as a PDF.")
 
 
 def school_of(user) -> School | None:
@@ -63,3 +64,28 @@ def get_entry_for_user(user, pupil_id, entry_id) -> Entry:
 def require_front_page_editor(user) -> None:
     if not roles.edits_front_page(user):
         raise PermissionDenied(FRONT_PAGE_DENIED)
+
+
+def require_plan_exporter(user) -> None:
+    if not roles.exports_plan(user):
+        raise PermissionDenied(EXPORT_DENIED)
+
+
+def get_plan_export_for_user(user, pupil_id, export_id) -> PlanExport:
+    """Return a stored plan export, for coordinators and leadership only.
+
+    Raises Http404 for another school's pupil or export, PermissionDenied for
+    a teacher.
+    """
+    pupil = get_pupil_for_user(user, pupil_id)
+    require_plan_exporter(user)
+
+    export = (
+        PlanExport.objects.filter(pupil=pupil, pk=export_id)
+        .select_related("pupil", "created_by")
+        .first()
+    )
+    if export is None:
+        raise Http404(PUPIL_NOT_FOUND)
+
+    return export

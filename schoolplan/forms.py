@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kanonskolen.forms import BootstrapWidgetsMixin
 from schoolplan.models import Area, Challenge, Entry, Goal, GoalReview
+from schoolplan.sections import Audience, Period, school_year_of
 
 ENTRY_DATE_IN_FUTURE = _("The date cannot be later than today.")
 DATE_TOO_LATE = _("The date is too far ahead. Write a date within five years.")
@@ -38,6 +39,18 @@ def _check_date_range(value: date | None, *, allow_future_days: int | None) -> N
         if value > timezone.localdate() + timedelta(days=allow_future_days):
             message = ENTRY_DATE_IN_FUTURE if allow_future_days == 0 else DATE_TOO_LATE
             raise forms.ValidationError(message)
+
+
+def _check_period(form: forms.Form, cleaned: dict) -> None:
+    """Add errors to `form` unless `date_from` and `date_to` make a sane period."""
+    start, end = cleaned.get("date_from"), cleaned.get("date_to")
+    for name in ("date_from", "date_to"):
+        try:
+            _check_date_range(cleaned.get(name), allow_future_days=None)
+        except forms.ValidationError as error:
+            form.add_error(name, error)
+    if start and end and end < start:
+        form.add_error("date_to", PERIOD_REVERSED)
 
 
 class EntryForm(BootstrapWidgetsMixin, forms.ModelForm):
@@ -128,14 +141,7 @@ class LogFilterForm(BootstrapWidgetsMixin, forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        start, end = cleaned.get("date_from"), cleaned.get("date_to")
-        for name in ("date_from", "date_to"):
-            try:
-                _check_date_range(cleaned.get(name), allow_future_days=None)
-            except forms.ValidationError as error:
-                self.add_error(name, error)
-        if start and end and end < start:
-            self.add_error("date_to", PERIOD_REVERSED)
+        _check_period(self, cleaned)
         return cleaned
 
 
@@ -288,3 +294,40 @@ class GoalReviewForm(forms.ModelForm):
         value = self.cleaned_data["reviewed_on"]
         _check_date_range(value, allow_future_days=0)
         return value
+
+
+class PlanExportForm(BootstrapWidgetsMixin, forms.Form):
+    """The recipient of a plan PDF and the period of the log it covers.
+
+    A date left empty means the start or end of the current school year.
+    """
+
+    audience = forms.ChoiceField(
+        label=_("Recipient"), choices=Audience.choices, widget=forms.RadioSelect
+    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    @classmethod
+    def initial_data(cls, today: date) -> dict[str, str]:
+        """Return form data for the internal version of the current school year."""
+        year = school_year_of(today)
+        return {
+            "audience": Audience.INTERNAL,
+            "date_from": year.start.isoformat(),
+            "date_to": year.end.isoformat(),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        school_year = school_year_of(timezone.localdate())
+        if cleaned.get("date_from") is None and "date_from" not in self.errors:
+            cleaned["date_from"] = school_year.start
+        if cleaned.get("date_to") is None and "date_to" not in self.errors:
+            cleaned["date_to"] = school_year.end
+        _check_period(self, cleaned)
+        return cleaned
+
+    @property
+    def period(self) -> Period:
+        return Period(self.cleaned_data["date_from"], self.cleaned_data["date_to"])

@@ -1,11 +1,16 @@
 """The pupil, the staff's access to the pupil, the running log and the front page."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
+
+from schoolplan.sections import Audience
+from schoolplan.storage import private_storage
 
 
 class School(models.Model):
@@ -496,3 +501,67 @@ class AccessLogEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%d.%m.%Y %H:%M} {self.get_action_display()}"
+
+
+def _plan_export_path(export: "PlanExport", filename: str) -> str:
+    # The path names no pupil: a directory listing reveals nothing.
+    pupil = export.pupil
+    return f"plan-exports/{pupil.school_id}/{pupil.pk}/{export.reference}.pdf"
+
+
+class PlanExport(models.Model):
+    """A plan PDF that left the school: who made it, for whom, and the file itself.
+
+    `file` holds the exact bytes that were downloaded and `sha256` their
+    checksum, so the school can reopen what it sent and show it is unchanged.
+    Rows are written once, by `schoolplan.exports.plan_export_create`.
+    """
+
+    reference = models.UUIDField(
+        _("document id"), default=uuid.uuid4, unique=True, editable=False
+    )
+    pupil = models.ForeignKey(
+        Pupil,
+        on_delete=models.CASCADE,
+        related_name="plan_exports",
+        verbose_name=_("pupil"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("exported by"),
+    )
+    created_at = models.DateTimeField(_("exported"), default=timezone.now)
+    audience = models.CharField(_("audience"), max_length=20, choices=Audience.choices)
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    page_count = models.PositiveIntegerField(_("pages"))
+    sha256 = models.CharField(_("SHA-256 checksum"), max_length=64)
+    size = models.PositiveIntegerField(_("size in bytes"))
+    file_name = models.CharField(
+        _("file name"),
+        max_length=255,
+        help_text=_("The name the file was downloaded under."),
+    )
+    file = models.FileField(
+        _("PDF file"),
+        storage=private_storage,
+        upload_to=_plan_export_path,
+        max_length=255,
+    )
+
+    class Meta:
+        verbose_name = _("plan export")
+        verbose_name_plural = _("plan exports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["pupil", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(period_start__lte=models.F("period_end")),
+                name="plan_export_period_in_order",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_audience_display()})"

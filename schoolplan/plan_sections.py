@@ -35,6 +35,8 @@ def _log(pupil, period, audience):
     return {
         "entries": list(selectors.entries_for_audience(pupil, audience, period)),
         "period": period,
+        # Only the internal version says who each entry is shared with.
+        "show_sharing": audience == Audience.INTERNAL,
     }
 
 

@@ -42,5 +42,10 @@ def edits_front_page(user) -> bool:
     return role_of(user) in (COORDINATOR, LEADERSHIP)
 
 
+def exports_plan(user) -> bool:
+    """Whether the user may export plan PDFs and reopen those already sent."""
+    return role_of(user) in (COORDINATOR, LEADERSHIP)
+
+
 def is_leadership(user) -> bool:
     return role_of(user) == LEADERSHIP

@@ -49,6 +49,12 @@ class Period:
         return self.start <= day <= self.end
 
 
+def school_year_of(day: date) -> Period:
+    """Return the Danish school year (1 August to 31 July) that holds `day`."""
+    first_year = day.year if day.month >= 8 else day.year - 1
+    return Period(date(first_year, 8, 1), date(first_year + 1, 7, 31))
+
+
 @dataclass(frozen=True)
 class Section:
     """One part of the plan document.
@@ -77,6 +83,11 @@ _registry: dict[str, Section] = {}
 def register(section: Section) -> None:
     """Add a section; registering the same key again replaces it (for reloads)."""
     _registry[section.key] = section
+
+
+def unregister(key: str) -> None:
+    """Remove a section if it is registered; tests use it to clean up."""
+    _registry.pop(key, None)
 
 
 def sections_for(audience: str, *, front_page_only: bool = False) -> list[Section]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from schoolplan import privacy_views, views
+from schoolplan import export_views, privacy_views, views
 
 app_name = "schoolplan"
 
@@ -51,5 +51,19 @@ urlpatterns += [
         "<int:pupil_id>/indsigt/",
         privacy_views.pupil_data_export,
         name="pupil_data_export",
+    ),
+]
+
+urlpatterns += [
+    path("<int:pupil_id>/pdf/", export_views.plan_export, name="plan_export"),
+    path(
+        "<int:pupil_id>/pdf/forhaandsvisning/",
+        export_views.plan_export_preview,
+        name="plan_export_preview",
+    ),
+    path(
+        "<int:pupil_id>/pdf/<int:export_id>/",
+        export_views.plan_export_download,
+        name="plan_export_download",
     ),
 ]

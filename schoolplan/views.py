@@ -4,8 +4,6 @@ Every view fetches the pupil through `schoolplan.access`, which decides who may
 see what; no view repeats the rule.
 """
 
-from datetime import date
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -15,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from schoolplan import selectors, services
+from schoolplan import exports, roles, selectors, services
 from schoolplan.access import (
     get_entry_for_user,
     get_pupil_for_user,
@@ -34,16 +32,11 @@ from schoolplan.forms import (
     StrikeForm,
 )
 from schoolplan.models import AccessLogEntry, Challenge, Goal, PupilGroup
-from schoolplan.sections import Audience, Period, render_context
+from schoolplan.sections import Audience, render_context, school_year_of
 
 ENTRIES_PER_PAGE = 25
+PLAN_EXPORTS_SHOWN = 5
 PUPILS_PER_PAGE = 50
-
-
-def _school_year_of(day: date) -> Period:
-    """Return the Danish school year (1 August to 31 July) that holds `day`."""
-    first_year = day.year if day.month >= 8 else day.year - 1
-    return Period(date(first_year, 8, 1), date(first_year + 1, 7, 31))
 
 
 def _page_number(request) -> int:
@@ -115,13 +108,18 @@ def _plan_context(request, pupil, *, entry_form=None):
     return {
         "pupil": pupil,
         "sections": render_context(
-            pupil, _school_year_of(today), Audience.INTERNAL, front_page_only=True
+            pupil, school_year_of(today), Audience.INTERNAL, front_page_only=True
         ),
         "page": page,
         "filter_form": filter_form,
         "log_filter": log_filter,
         "filter_query": query.urlencode(),
         "entry_form": entry_form or EntryForm(pupil=pupil),
+        "plan_exports": (
+            exports.exports_for(pupil)[:PLAN_EXPORTS_SHOWN]
+            if roles.exports_plan(request.user)
+            else None
+        ),
         "today": today,
     }
 

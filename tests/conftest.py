@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from schoolplan import roles
-from schoolplan.models import Area
+from schoolplan.models import Area, PlanExport
+from schoolplan.storage import PrivateStorage
 from tests.factories import PupilFactory, PupilGroupFactory, SchoolFactory, make_staff
 
 
@@ -80,3 +81,15 @@ def client_for(client):
         return client
 
     return login
+
+
+@pytest.fixture
+def export_root(monkeypatch, tmp_path):
+    """Store the test's plan PDFs in a directory of its own, and return it.
+
+    The file field evaluates its storage once, at import, so the field's
+    storage is replaced rather than the STORAGES setting.
+    """
+    field = PlanExport._meta.get_field("file")
+    monkeypatch.setattr(field, "storage", PrivateStorage(location=tmp_path))
+    return tmp_path

@@ -1,13 +1,15 @@
 """Fixtures shared by the security tests: the cast and one of everything."""
 
+import hashlib
 from datetime import date
 
 import pytest
+from django.core.files.base import ContentFile
 
 from absence.models import AbsenceRules, Registration, Status
 from intake import services as intake_services
 from schoolplan import roles
-from schoolplan.models import Challenge
+from schoolplan.models import Challenge, PlanExport
 from tests.absence.helpers import make_school_year
 from tests.factories import EntryFactory, GoalFactory, make_staff
 
@@ -51,7 +53,21 @@ def url_arguments(pupil, teacher, coordinator, school):
     intake = intake_services.intake_start(pupil=pupil, user=coordinator)
     placement = intake_services.placement_add(intake=intake, user=coordinator)
     first_goal = intake_services.goal_add(intake=intake, user=coordinator)
+    pdf = b"%PDF-1.7 stand-in for a stored plan export"
+    export = PlanExport(
+        pupil=pupil,
+        created_by=teacher,
+        audience="parents",
+        period_start=date(2026, 8, 1),
+        period_end=date(2027, 7, 31),
+        page_count=1,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        file_name="skoleplan-Søren-Ærø-2026-12.pdf",
+    )
+    export.file.save("export.pdf", ContentFile(pdf))
     return {
+        "export_id": export.pk,
         "section": "pupil_view",
         "placement_id": placement.pk,
         "first_goal_id": first_goal.pk,

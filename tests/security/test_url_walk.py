@@ -50,6 +50,8 @@ for name in (
     EXPECTED[f"schoolplan:{name}"] = _EDITOR_PAGE
 for name in ("pupil_access_log", "pupil_data_export"):
     EXPECTED[f"schoolplan:{name}"] = _LEADER_PAGE
+for name in ("plan_export", "plan_export_preview", "plan_export_download"):
+    EXPECTED[f"schoolplan:{name}"] = _EDITOR_PAGE
 
 # Absence: teachers register their own groups; coordinators and leadership the
 # whole school; school-wide pages are theirs alone, the rules leadership's.

@@ -1,0 +1,340 @@
+"""The plan PDF itself: what each audience receives, page furniture, layout, escaping.
+
+Each test renders a real PDF with WeasyPrint and reads its text back with pypdf.
+"""
+
+import io
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from PIL import Image
+
+from schoolplan import documents, sections
+from schoolplan.models import Amendment, Entry, FrontPage
+from schoolplan.sections import Audience, Period, Section
+from tests.factories import EntryFactory
+from tests.pdf_reading import (
+    fonts,
+    full_text,
+    image_count,
+    link_targets,
+    page_texts,
+)
+
+TEST_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+PERIOD = Period(date(2026, 8, 1), date(2027, 7, 31))
+
+# Which entry text each audience may receive. The struck entry is shared with
+# everyone, but an outside audience never receives a struck-through entry.
+SHARED_ENTRIES = {
+    "Kun internt: søvnen er stadig et problem.": {Audience.INTERNAL},
+    "Til forældrene: madpakken var en succes.": {Audience.INTERNAL, Audience.PARENTS},
+    "Til sagsbehandleren: netværksmødet er flyttet.": {
+        Audience.INTERNAL,
+        Audience.CASEWORKER,
+    },
+    "Til kommunen: fremmødet er steget til 70 %.": {
+        Audience.INTERNAL,
+        Audience.MUNICIPALITY,
+    },
+    "Til alle: Søren læste højt for klassen.": set(Audience.values),
+}
+STRUCK_TEXT = "Skrevet på den forkerte elev ved en fejl."
+
+
+def _render(pupil, audience, made_by, period=PERIOD):
+    return documents.render_plan(pupil, period, audience, made_by=made_by)
+
+
+def _add_sharing_cases(pupil, author):
+    for text, audiences in SHARED_ENTRIES.items():
+        EntryFactory(
+            pupil=pupil,
+            author=author,
+            text=text,
+            shared_with_parents=Audience.PARENTS in audiences,
+            shared_with_caseworker=Audience.CASEWORKER in audiences,
+            shared_with_municipality=Audience.MUNICIPALITY in audiences,
+        )
+    EntryFactory(
+        pupil=pupil,
+        author=author,
+        text=STRUCK_TEXT,
+        shared_with_parents=True,
+        shared_with_caseworker=True,
+        shared_with_municipality=True,
+        struck_by=author,
+        struck_at="2026-11-03T10:00:00+01:00",
+        strike_reason="Forkert elev.",
+    )
+
+
+def _flat(text: str) -> str:
+    """Join the lines pypdf breaks a paragraph into, so phrases can be found."""
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.mark.parametrize("audience", Audience.values)
+def test_audience_gets_only_shared_entries(audience, pupil, teacher, leader):
+    _add_sharing_cases(pupil, teacher)
+
+    text = _flat(full_text(_render(pupil, audience, leader).pdf))
+
+    for entry_text, audiences in SHARED_ENTRIES.items():
+        if audience in audiences:
+            assert entry_text in text, f"{audience} should receive {entry_text!r}"
+        else:
+            assert entry_text not in text, f"{audience} must not get {entry_text!r}"
+
+
+@pytest.mark.parametrize("audience", Audience.values)
+def test_struck_entry_only_in_internal_version(audience, pupil, teacher, leader):
+    _add_sharing_cases(pupil, teacher)
+
+    text = _flat(full_text(_render(pupil, audience, leader).pdf))
+
+    assert (STRUCK_TEXT in text) == (audience == Audience.INTERNAL)
+
+
+def test_entries_outside_period_left_out(pupil, teacher, leader):
+    EntryFactory(
+        pupil=pupil,
+        author=teacher,
+        text="Før perioden.",
+        concerns_date=date(2026, 7, 31),
+    )
+    EntryFactory(
+        pupil=pupil, author=teacher, text="I perioden.", concerns_date=date(2026, 8, 1)
+    )
+    EntryFactory(
+        pupil=pupil,
+        author=teacher,
+        text="Efter perioden.",
+        concerns_date=date(2027, 8, 1),
+    )
+
+    text = full_text(_render(pupil, Audience.INTERNAL, leader).pdf)
+
+    assert "I perioden." in text
+    assert "Før perioden." not in text
+    assert "Efter perioden." not in text
+
+
+def _fill_log(pupil, author, count):
+    Entry.objects.bulk_create(
+        Entry(
+            pupil=pupil,
+            author=author,
+            kind=Entry.Kind.DAILY,
+            concerns_date=date(2026, 8, 10 + number % 20),
+            text=f"Dagbog {number}: Søren mødte kl. 9 og arbejdede roligt med dansk.",
+            shared_with_parents=True,
+        )
+        for number in range(count)
+    )
+
+
+def test_pages_numbered_side_x_af_n(pupil, teacher, leader):
+    _fill_log(pupil, teacher, 120)
+
+    rendered = _render(pupil, Audience.PARENTS, leader)
+    pages = page_texts(rendered.pdf)
+
+    assert len(pages) == rendered.page_count
+    assert rendered.page_count >= 3
+    for number, text in enumerate(pages, start=1):
+        assert f"Side {number} af {rendered.page_count}" in text
+
+
+def test_page_header_names_pupil_fortroligt(pupil, teacher, leader):
+    _fill_log(pupil, teacher, 120)
+
+    pages = page_texts(_render(pupil, Audience.PARENTS, leader).pdf)
+
+    for number, text in enumerate(pages, start=1):
+        assert "Søren Ærø" in text, f"page {number} lacks the pupil's name"
+        assert "Fortroligt" in text, f"page {number} lacks the confidentiality mark"
+
+
+def test_danish_letters_in_embedded_font(pupil, teacher, leader):
+    FrontPage.objects.create(
+        pupil=pupil, overview="Åse og Søren spiste æblegrød på Ærø. ÆØÅ æøå."
+    )
+
+    pdf = _render(pupil, Audience.PARENTS, leader).pdf
+
+    assert "Åse og Søren spiste æblegrød på Ærø. ÆØÅ æøå." in full_text(pdf)
+    used = fonts(pdf)
+    assert used, "the PDF uses no fonts"
+    assert all(name.startswith("Source-Sans-3") for name in used), used
+    assert all(used.values()), f"fonts not embedded: {used}"
+
+
+def test_cover_lists_recipient_and_contact(pupil, teacher, leader):
+    pupil.contact_teacher = teacher
+    pupil.save()
+
+    first_page = _flat(page_texts(_render(pupil, Audience.CASEWORKER, leader).pdf)[0])
+
+    assert "Kanonskolen" in first_page
+    assert "Søren Ærø" in first_page
+    assert "1. august 2026 – 31. juli 2027" in first_page
+    assert "Modtager Sagsbehandler" in first_page
+    assert f"Kontaktperson {teacher.get_full_name()}, kontaktlærer" in first_page
+
+
+def test_end_section_names_maker_and_time(pupil, leader):
+    leader.first_name, leader.last_name = "Lene", "Skov"
+    leader.save()
+
+    rendered = documents.render_plan(
+        pupil,
+        PERIOD,
+        Audience.PARENTS,
+        made_by=leader,
+        made_at=timezone.make_aware(datetime(2026, 12, 3, 14, 5)),
+    )
+    last_page = _flat(page_texts(rendered.pdf)[-1])
+
+    assert "Om dokumentet" in last_page
+    assert "Udarbejdet af Lene Skov, Kanonskolen, den 3. december 2026 kl. 14.05." in (
+        last_page
+    )
+
+
+def test_school_logo_on_cover(pupil, leader):
+    buffer = io.BytesIO()
+    Image.new("RGB", (120, 40), (31, 95, 139)).save(buffer, format="PNG")
+    pupil.school.logo.save("logo.png", ContentFile(buffer.getvalue()))
+
+    pdf = _render(pupil, Audience.PARENTS, leader).pdf
+
+    assert image_count(pdf) == 1
+
+
+@pytest.fixture
+def extra_section(settings):
+    """Register sections as another app would; remove them afterwards."""
+    engine = settings.TEMPLATES[0]
+    settings.TEMPLATES = [{**engine, "DIRS": [*engine["DIRS"], TEST_TEMPLATES]}]
+    keys = []
+
+    def register(section):
+        sections.register(section)
+        keys.append(section.key)
+
+    yield register
+    for key in keys:
+        sections.unregister(key)
+
+
+def test_other_app_section_for_audience(extra_section, pupil, leader):
+    extra_section(
+        Section(
+            "test_successes",
+            "Succeser fra en anden app",
+            "tests/marker_section.html",
+            70,
+            lambda pupil, period, audience: {"marker": "Markør fra fraværsappen"},
+            audiences=frozenset({Audience.PARENTS}),
+        )
+    )
+
+    for_parents = full_text(_render(pupil, Audience.PARENTS, leader).pdf)
+    for_municipality = full_text(_render(pupil, Audience.MUNICIPALITY, leader).pdf)
+
+    assert "Succeser fra en anden app" in for_parents
+    assert "Markør fra fraværsappen" in for_parents
+    assert "Markør fra fraværsappen" not in for_municipality
+
+
+def test_section_off_front_page_still_in_pdf(extra_section, pupil, leader):
+    extra_section(
+        Section(
+            "test_appendix",
+            "Bilag kun til PDF",
+            "tests/marker_section.html",
+            950,
+            lambda pupil, period, audience: {"marker": "Kun i dokumentet"},
+            on_front_page=False,
+        )
+    )
+
+    text = full_text(_render(pupil, Audience.INTERNAL, leader).pdf)
+
+    assert "Løbende log" in text
+    assert "Kun i dokumentet" in text
+
+
+def test_long_table_repeats_header_keeps_rows(extra_section, pupil, leader):
+    rows = [f"{number:03d}" for number in range(1, 121)]
+    extra_section(
+        Section(
+            "test_table",
+            "Lang tabel",
+            "tests/long_table_section.html",
+            60,
+            lambda pupil, period, audience: {"rows": rows},
+        )
+    )
+
+    pages = page_texts(_render(pupil, Audience.INTERNAL, leader).pdf)
+
+    table_pages = [text for text in pages if "start-" in text]
+    assert len(table_pages) >= 2, "the table should span several pages"
+    for text in table_pages:
+        assert "Kolonnehoved uge" in text
+    for row in rows:
+        holding = [text for text in pages if f"Række {row}" in text]
+        assert len(holding) == 1, f"row {row} appears on {len(holding)} pages"
+        assert f"start-{row}" in holding[0]
+        assert f"slut-{row}" in holding[0], f"row {row} was split across pages"
+
+
+def test_long_entry_splits_below_heading(pupil, teacher, leader):
+    paragraphs = [f"Afsnit {number:02d} om en lang dag." * 6 for number in range(60)]
+    entry = EntryFactory(
+        pupil=pupil,
+        author=teacher,
+        text="\n\n".join(paragraphs),
+        shared_with_parents=True,
+    )
+    Amendment.objects.create(entry=entry, author=teacher, text="Tilføjet bagefter.")
+
+    pages = page_texts(_render(pupil, Audience.PARENTS, leader).pdf)
+
+    first = next(index for index, text in enumerate(pages) if "Afsnit 00" in text)
+    last = next(index for index, text in enumerate(pages) if "Afsnit 59" in text)
+    assert last > first, "the entry should continue on a later page"
+    assert "Mandag 2. november" in pages[first], "the heading left its first lines"
+    text = "".join(pages)
+    missing = [number for number in range(60) if f"Afsnit {number:02d}" not in text]
+    assert missing == []
+    amendment = next(i for i, text in enumerate(pages) if "Tilføjet bagefter." in text)
+    assert amendment >= last
+
+
+HOSTILE_TEXT = (
+    '<img src="file:///etc/passwd"> <b>fed</b> <script>alert(1)</script> '
+    '<a href="https://example.com/">link</a>'
+)
+
+
+def test_staff_markup_printed_as_text(pupil, teacher, leader):
+    EntryFactory(
+        pupil=pupil, author=teacher, text=HOSTILE_TEXT, shared_with_parents=True
+    )
+
+    pdf = _render(pupil, Audience.PARENTS, leader).pdf
+    text = _flat(full_text(pdf))
+
+    assert '<img src="file:///etc/passwd">' in text
+    assert "<b>fed</b>" in text
+    assert "<script>alert(1)</script>" in text
+    assert "root:" not in text
+    assert image_count(pdf) == 0
+    assert link_targets(pdf) == []
