@@ -132,7 +132,7 @@ def _check_row(row: RowInput, pupil: Pupil) -> None:
         raise ValidationError(LEAVING_TIME_MISSING)
 
 
-def _normalised(row: RowInput) -> dict:
+def registered_values(row: RowInput) -> dict:
     """Return the values to store; a time or channel that does not apply is dropped."""
     return {
         "status": row.status,
@@ -189,7 +189,7 @@ def register_save(
     today = timezone.localdate(now)
     to_create, to_update, conflicts = [], [], []
     for row in rows:
-        values = _normalised(row)
+        values = registered_values(row)
         current = existing.get((row.pupil_id, row.notation))
         if current is None:
             to_create.append(

@@ -346,3 +346,83 @@ def test_register_view_is_logged_per_pupil(client_for, teacher, group, school_ye
         AccessLogEntry.objects.filter(action="view").values_list("pupil_id", flat=True)
     )
     assert logged == {pupil.pk for pupil in pupils}
+
+
+def test_resave_after_conflict_keeps_colleague_changes(
+    client_for, teacher, coordinator, group, school_year
+):
+    changed_by_colleague, changed_by_user = PupilFactory.create_batch(2, group=group)
+    register(changed_by_colleague, SCHOOL_DAY, Status.AWAITING, by=teacher)
+    register(changed_by_user, SCHOOL_DAY, Status.PRESENT, by=teacher)
+    services.register_save(
+        group=group,
+        day=SCHOOL_DAY,
+        user=coordinator,
+        rows=[
+            services.RowInput(
+                pupil_id=changed_by_colleague.pk,
+                notation=Registration.Notation.MORNING,
+                status=Status.ILLNESS,
+                reason_channel=Registration.Channel.PHONE,
+                loaded_version=1,
+            )
+        ],
+    )
+    as_loaded_with_one_change = {
+        **morning(changed_by_colleague, Status.AWAITING, version=1),
+        **morning(changed_by_user, Status.LATE, version=1, arrived_at="09:15"),
+    }
+
+    conflict = client_for(teacher).post(register_url(group), as_loaded_with_one_change)
+    assert "conflict-current" in conflict.content.decode()
+    row_form = next(
+        form
+        for _row, form, _conflicts in conflict.context["rows"]
+        if form.row.pupil == changed_by_colleague
+    )
+    resubmitted = {
+        f"{row_form.prefix}-{name}": row_form[name].value() or ""
+        for name in ("status", "arrived_at", "note", "reason_channel", "version")
+    }
+    client_for(teacher).post(
+        register_url(group),
+        {
+            **as_loaded_with_one_change,
+            **resubmitted,
+            **morning(changed_by_user, Status.LATE, version=1, arrived_at="09:15"),
+        },
+    )
+
+    colleague_row = Registration.objects.get(pupil=changed_by_colleague)
+    assert colleague_row.status == Status.ILLNESS
+    assert colleague_row.reason_channel == Registration.Channel.PHONE
+    assert Registration.objects.get(pupil=changed_by_user).status == Status.LATE
+
+
+def test_conflict_keeps_input_the_user_changed(
+    client_for, teacher, coordinator, group, school_year
+):
+    pupil = PupilFactory(group=group)
+    register(pupil, SCHOOL_DAY, Status.AWAITING, by=teacher)
+    services.register_save(
+        group=group,
+        day=SCHOOL_DAY,
+        user=coordinator,
+        rows=[
+            services.RowInput(
+                pupil_id=pupil.pk,
+                notation=Registration.Notation.MORNING,
+                status=Status.ILLNESS,
+                loaded_version=1,
+            )
+        ],
+    )
+
+    response = client_for(teacher).post(
+        register_url(group), morning(pupil, Status.UNLAWFUL, version=1)
+    )
+
+    _row, row_form, conflicts = response.context["rows"][0]
+    assert row_form["status"].value() == Status.UNLAWFUL
+    assert row_form["version"].value() == "2"
+    assert [registration.status for registration in conflicts] == [Status.ILLNESS]
