@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from absence.dates import check_supported_range
 from absence.models import (
     LAST_LESSON_STATUSES,
     LEGAL_GROUPS,
@@ -251,6 +252,11 @@ class OutreachForm(forms.ModelForm):
             second=0, microsecond=0
         )
 
+    def clean_contacted_at(self):
+        value = self.cleaned_data["contacted_at"]
+        _check_date_range(value.date(), allow_future_days=None)
+        return value
+
 
 class StepDoneForm(forms.Form):
     kind = forms.ChoiceField(choices=DueStepDone.Kind.choices, widget=forms.HiddenInput)
@@ -271,6 +277,16 @@ class SchoolYearForm(forms.Form):
             "Adjust them after."
         ),
     )
+
+    def clean_first_day(self):
+        value = self.cleaned_data["first_day"]
+        check_supported_range(value)
+        return value
+
+    def clean_last_day(self):
+        value = self.cleaned_data["last_day"]
+        check_supported_range(value)
+        return value
 
 
 class DaysOffForm(forms.Form):
@@ -321,3 +337,8 @@ class ExportForm(forms.Form):
         widget=DateInput(),
         initial=timezone.localdate,
     )
+
+    def clean_day(self):
+        value = self.cleaned_data["day"]
+        check_supported_range(value)
+        return value

@@ -5,6 +5,7 @@ from datetime import date, time, timedelta
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from absence import calendar, selectors, services
 from absence.access import get_group_for_user, visible_groups
+from absence.dates import in_supported_range
 from absence.figures import rules_for
 from absence.forms import TIME_FORMAT, ReasonForm, RegisterForm
 from absence.models import LEGAL_GROUPS, Registration
@@ -24,10 +26,13 @@ from schoolplan.services import StaleEditError
 
 
 def _requested_day(request, today: date) -> date:
+    """Return the ?day= date, today if it is missing or invalid; 404 if out of range."""
     try:
         day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         return today
+    if not in_supported_range(day):
+        raise Http404("The register date is out of range.")
 
     return min(day, today)
 
