@@ -23,6 +23,14 @@ from schoolplan.models import Area, Goal
 
 TIME_FORMAT = "%H:%M"
 
+REGISTER_NOT_SAVED = _(
+    "Nothing was saved. Correct the rows of these pupils and save again: %(names)s."
+)
+REGISTER_ROW_DAMAGED = _(
+    "The row is missing what it needs to detect other people's changes. "
+    "Reload the page and register this pupil again."
+)
+
 
 class TimeInput(forms.TimeInput):
     input_type = "time"
@@ -124,6 +132,8 @@ class RegisterRowForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if "version" in self.errors or "last_version" in self.errors:
+            self.add_error(None, REGISTER_ROW_DAMAGED)
         if cleaned.get("status") == Status.LATE and not cleaned.get("arrived_at"):
             self.add_error("arrived_at", ARRIVAL_TIME_MISSING)
         if cleaned.get("last_status") == Status.LEFT_EARLY and not cleaned.get(
@@ -171,6 +181,9 @@ class RegisterForm:
 
     def is_valid(self) -> bool:
         return all([form.is_valid() for form in self.forms])
+
+    def invalid_pupils(self) -> list:
+        return [form.row.pupil for form in self.forms if form.errors]
 
     def row_inputs(self, *, rest_present: bool = False) -> list[RowInput]:
         return [

@@ -16,7 +16,12 @@ from absence import calendar, selectors, services
 from absence.access import get_group_for_user, visible_groups
 from absence.dates import in_supported_range
 from absence.figures import rules_for
-from absence.forms import TIME_FORMAT, ReasonForm, RegisterForm
+from absence.forms import (
+    REGISTER_NOT_SAVED,
+    TIME_FORMAT,
+    ReasonForm,
+    RegisterForm,
+)
 from absence.models import LEGAL_GROUPS, Registration
 from absence.views.helpers import safe_next_url
 from schoolplan.access import get_pupil_for_user, school_of
@@ -74,7 +79,11 @@ def register(request, group_id: int):
     form = RegisterForm(rows, request.POST if request.method == "POST" else None)
     conflict, changed = [], []
 
-    if request.method == "POST" and info.is_school_day and form.is_valid():
+    form_valid = request.method == "POST" and info.is_school_day and form.is_valid()
+    if request.method == "POST" and info.is_school_day and not form_valid:
+        names = ", ".join(pupil.full_name for pupil in form.invalid_pupils())
+        messages.error(request, REGISTER_NOT_SAVED % {"names": names})
+    if form_valid:
         rest_present = "rest_present" in request.POST
         try:
             result = services.register_save(

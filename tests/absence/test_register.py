@@ -7,8 +7,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from absence import services
+from absence.forms import REGISTER_NOT_SAVED, REGISTER_ROW_DAMAGED
 from absence.models import Registration, Status
 from schoolplan import roles
 from tests.absence.conftest import HOLIDAY, SCHOOL_DAY
@@ -426,3 +428,44 @@ def test_conflict_keeps_input_the_user_changed(
     assert row_form["status"].value() == Status.UNLAWFUL
     assert row_form["version"].value() == "2"
     assert [registration.status for registration in conflicts] == [Status.ILLNESS]
+
+
+def test_invalid_row_names_pupil_and_saves_nothing(
+    client_for, teacher, group, school_year
+):
+    valid, invalid = PupilFactory.create_batch(2, group=group)
+
+    response = client_for(teacher).post(
+        register_url(group),
+        {**morning(valid, Status.PRESENT), **morning(invalid, Status.LATE)},
+    )
+
+    page = response.content.decode()
+    expected = REGISTER_NOT_SAVED % {"names": escape(invalid.full_name)}
+    assert response.status_code == 200
+    assert expected in page
+    assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("tampered", "row_message"),
+    [
+        ({"version": "abc"}, escape(str(REGISTER_ROW_DAMAGED))),
+        ({"status": "bogus"}, "register-row-error"),
+        ({"note": "a\x00b"}, "register-row-error"),
+    ],
+)
+def test_tampered_row_gets_a_message(
+    client_for, teacher, group, school_year, tampered, row_message
+):
+    pupil = PupilFactory(group=group)
+    data = morning(pupil, Status.PRESENT)
+    data.update({f"p{pupil.pk}-{name}": value for name, value in tampered.items()})
+
+    response = client_for(teacher).post(register_url(group), data)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert str(REGISTER_NOT_SAVED % {"names": escape(pupil.full_name)}) in page
+    assert row_message in page
+    assert not Registration.objects.exists()
