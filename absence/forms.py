@@ -18,7 +18,7 @@ from absence.models import (
     Success,
 )
 from absence.services import ARRIVAL_TIME_MISSING, LEAVING_TIME_MISSING, RowInput
-from schoolplan.forms import DateInput, _check_date_range
+from schoolplan.forms import DateInput, _check_date_range, limit_text_fields
 from schoolplan.models import Area, Goal
 
 TIME_FORMAT = "%H:%M"
@@ -222,6 +222,7 @@ class SuccessForm(forms.ModelForm):
 
     def __init__(self, *args, pupil, **kwargs):
         super().__init__(*args, **kwargs)
+        limit_text_fields(self)
         self.fields["area"].queryset = Area.objects.all()
         self.fields["area"].empty_label = None
         self.fields["area"].initial = Area.objects.filter(
@@ -252,6 +253,7 @@ class OutreachForm(forms.ModelForm):
 
     def __init__(self, *args, school, user, **kwargs):
         super().__init__(*args, **kwargs)
+        limit_text_fields(self)
         self.fields["staff"].queryset = (
             get_user_model()
             .objects.filter(staff__school=school, is_active=True)
