@@ -290,6 +290,9 @@ def awaiting(request):
         )
         registration.overdue = registration.deadline < today
 
+    record_access(
+        request.user, AccessLogEntry.Action.VIEW, what="fravær der afventer årsag"
+    )
     context = {"registrations": registrations, "today": today, "rules": rules}
     return render(request, "absence/awaiting.html", context)
 
