@@ -254,6 +254,10 @@ class OutreachForm(forms.ModelForm):
     def __init__(self, *args, school, user, **kwargs):
         super().__init__(*args, **kwargs)
         limit_text_fields(self)
+        # A radio list needs no blank "---------" choice: nothing is checked until
+        # the user chooses, and the field is required.
+        self.fields["kind"].choices = OutreachContact.Kind.choices
+        self.fields["outcome"].choices = OutreachContact.Outcome.choices
         self.fields["staff"].queryset = (
             get_user_model()
             .objects.filter(staff__school=school, is_active=True)
@@ -263,6 +267,7 @@ class OutreachForm(forms.ModelForm):
             staff.get_full_name() or staff.get_username()
         )
         self.fields["staff"].initial = user.pk
+        self.fields["staff"].empty_label = None
         self.fields["contacted_at"].initial = timezone.localtime().replace(
             second=0, microsecond=0
         )

@@ -154,3 +154,17 @@ def test_outreach_note_over_limit_is_rejected(client_for, teacher, pupil):
     assert response.status_code == 200
     assert response.context["form"].has_error("note", "max_length")
     assert not OutreachContact.objects.exists()
+
+
+def test_outreach_form_has_no_blank_choice(client_for, teacher, pupil):
+    response = client_for(teacher).get(
+        reverse("absence:outreach_create", args=[pupil.pk])
+    )
+
+    page = response.content.decode()
+    form = response.context["form"]
+    assert "---------" not in page
+    assert "" not in [value for value, _label in form.fields["kind"].choices]
+    assert "" not in [value for value, _label in form.fields["outcome"].choices]
+    assert form["kind"].value() is None
+    assert form["outcome"].value() is None
