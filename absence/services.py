@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from absence import calendar
+from absence.figures import rules_for
+from absence.flags import flags_for
 from absence.models import (
     ABSENT_STATUSES,
     FIRST_GRADE_WITH_LAST_LESSON,
@@ -58,6 +60,10 @@ YEAR_REVERSED = _("The last school day must come after the first.")
 YEAR_TOO_LONG = _("A school year cannot be longer than a year.")
 DAY_OFF_OUTSIDE_YEAR = _("Every day off must lie inside the school year.")
 STEP_ALREADY_DONE = _("The step was already marked done.")
+STEP_NOT_DUE = _(
+    "The pupil's absence calls for no such step in that period. Reload the page "
+    "to see the steps that are due."
+)
 
 
 @dataclass(frozen=True)
@@ -392,7 +398,10 @@ def outreach_create(
 def step_mark_done(
     *, pupil: Pupil, user, kind: str, period_start: date, note: str = ""
 ) -> DueStepDone:
-    """Record who did the step a flag called for, and when."""
+    """Record who did the step a flag called for, and when.
+
+    Raises ValidationError unless the pupil has that flag for that period now.
+    """
     step = DueStepDone(
         pupil=pupil,
         kind=kind,
@@ -401,6 +410,13 @@ def step_mark_done(
         note=note.strip(),
     )
     step.full_clean(exclude=["pupil", "done_by"])
+    flags = flags_for(
+        rules_for(pupil.school_id), today=timezone.localdate(), pupil_ids=[pupil.pk]
+    )
+    if not any(
+        flag.kind == kind and flag.period_start == period_start for flag in flags
+    ):
+        raise ValidationError(STEP_NOT_DUE)
     if DueStepDone.objects.filter(
         pupil=pupil, kind=kind, period_start=period_start
     ).exists():
