@@ -1,3 +1,5 @@
+from datetime import time
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -5,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from absence.dates import check_supported_range
+from absence.flags import CONSECUTIVE_WINDOW_SCHOOL_DAYS
 from absence.models import (
     LAST_LESSON_STATUSES,
     LEGAL_GROUPS,
@@ -22,6 +25,17 @@ from schoolplan.forms import DateInput, _check_date_range, limit_text_fields
 from schoolplan.models import Area, Goal
 
 TIME_FORMAT = "%H:%M"
+
+EARLIEST_DAY_START = time(6, 0)
+LATEST_DAY_START = time(12, 0)
+DAY_START_OUT_OF_RANGE = _("The school day must start between 06:00 and 12:00.")
+WARNING_NOT_BELOW_NOTIFY = _(
+    "The warning threshold must be below the threshold for notifying the municipality."
+)
+CONSECUTIVE_DAYS_TOO_MANY = _(
+    "The rule looks at the latest %(days)s school days, so write %(days)s "
+    "consecutive days or fewer."
+)
 
 REGISTER_NOT_SAVED = _(
     "Nothing was saved. Correct the rows of these pupils and save again: %(names)s."
@@ -340,6 +354,28 @@ class RulesForm(forms.ModelForm):
             "illness_teaching_days",
         ]
         widgets = {"day_starts_at": TimeInput()}
+
+    def clean_day_starts_at(self):
+        value = self.cleaned_data["day_starts_at"]
+        if not EARLIEST_DAY_START <= value <= LATEST_DAY_START:
+            raise forms.ValidationError(DAY_START_OUT_OF_RANGE)
+        return value
+
+    def clean_concerning_consecutive_days(self):
+        value = self.cleaned_data["concerning_consecutive_days"]
+        if value > CONSECUTIVE_WINDOW_SCHOOL_DAYS:
+            raise forms.ValidationError(
+                CONSECUTIVE_DAYS_TOO_MANY,
+                params={"days": CONSECUTIVE_WINDOW_SCHOOL_DAYS},
+            )
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        warning, notify = cleaned.get("warning_percent"), cleaned.get("notify_percent")
+        if warning is not None and notify is not None and warning >= notify:
+            self.add_error("warning_percent", WARNING_NOT_BELOW_NOTIFY)
+        return cleaned
 
 
 PERIOD_CHOICES = [
