@@ -234,6 +234,18 @@ def register_save(
     if conflicts:
         raise RegisterConflict(conflicts)
 
+    # A last lesson noted while the pupil was marked present no longer applies
+    # once the morning says absent. Deleting it one by one lets the history
+    # keep the deleted row, and who deleted it.
+    stale_last_lessons = [
+        existing[(pupil_id, Registration.Notation.LAST_LESSON)]
+        for pupil_id in sorted(absent_in_morning)
+        if (pupil_id, Registration.Notation.LAST_LESSON) in existing
+    ]
+    for registration in stale_last_lessons:
+        registration._history_user = user
+        registration.delete()
+
     try:
         with transaction.atomic():
             if to_create:
@@ -258,7 +270,10 @@ def register_save(
             default_user=user,
         )
 
-    changed_pupils = {registration.pupil_id for registration in to_create + to_update}
+    changed_pupils = {
+        registration.pupil_id
+        for registration in to_create + to_update + stale_last_lessons
+    }
     if changed_pupils:
         bump_data_version(group.school_id)
     AccessLogEntry.objects.bulk_create(

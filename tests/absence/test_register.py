@@ -469,3 +469,43 @@ def test_tampered_row_gets_a_message(
     assert str(REGISTER_NOT_SAVED % {"names": escape(pupil.full_name)}) in page
     assert row_message in page
     assert not Registration.objects.exists()
+
+
+def test_absent_morning_removes_stale_last_lesson(
+    client_for, teacher, coordinator, group, school_year
+):
+    pupil = PupilFactory(group=group, grade=9)
+    services.register_save(
+        group=group,
+        day=SCHOOL_DAY,
+        user=teacher,
+        rows=[
+            services.RowInput(pupil.pk, "morning", Status.PRESENT),
+            services.RowInput(
+                pupil.pk, "last_lesson", Status.LEFT_EARLY, left_at=time(12, 30)
+            ),
+        ],
+    )
+
+    client_for(coordinator).post(
+        register_url(group),
+        {
+            **morning(pupil, Status.ILLNESS, version=1),
+            f"p{pupil.pk}-last_status": Status.LEFT_EARLY,
+            f"p{pupil.pk}-left_at": "12:30",
+            f"p{pupil.pk}-last_version": "1",
+        },
+    )
+
+    assert Registration.objects.get(pupil=pupil).status == Status.ILLNESS
+    assert not Registration.objects.filter(
+        pupil=pupil, notation=Registration.Notation.LAST_LESSON
+    ).exists()
+    deleted = Registration.history.get(
+        pupil_id=pupil.pk,
+        notation=Registration.Notation.LAST_LESSON,
+        history_type="-",
+    )
+    assert deleted.history_user == coordinator
+    assert deleted.left_at == time(12, 30)
+    assert client_for(coordinator).get(register_url(group)).status_code == 200
