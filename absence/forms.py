@@ -37,6 +37,16 @@ CONSECUTIVE_DAYS_TOO_MANY = _(
     "consecutive days or fewer."
 )
 
+ARRIVAL_OUTSIDE_DAY = _(
+    "The arrival time must lie inside the school day, after %(start)s and before "
+    "%(end)s."
+)
+LEAVING_OUTSIDE_DAY = _(
+    "The leaving time must lie inside the school day, after %(start)s and before "
+    "%(end)s."
+)
+LEFT_BEFORE_ARRIVING = _("The pupil cannot leave before arriving.")
+
 REGISTER_NOT_SAVED = _(
     "Nothing was saved. Correct the rows of these pupils and save again: %(names)s."
 )
@@ -124,8 +134,9 @@ class RegisterRowForm(forms.Form):
         widget=forms.HiddenInput, min_value=0, required=False
     )
 
-    def __init__(self, *args, row, **kwargs):
+    def __init__(self, *args, row, school_day=None, **kwargs):
         self.row = row
+        self.school_day = school_day
         morning, last_lesson = row.morning, row.last_lesson
         initial = {"version": morning.version if morning else 0}
         if morning is not None:
@@ -154,7 +165,38 @@ class RegisterRowForm(forms.Form):
             "left_at"
         ):
             self.add_error("left_at", LEAVING_TIME_MISSING)
+        self._check_times(cleaned)
         return cleaned
+
+    def _check_times(self, cleaned) -> None:
+        """Check the arrival and leaving times against the school day and each other."""
+        arrived = (
+            cleaned.get("arrived_at") if cleaned.get("status") == Status.LATE else None
+        )
+        left = (
+            cleaned.get("left_at")
+            if cleaned.get("last_status") == Status.LEFT_EARLY
+            else None
+        )
+        if self.school_day is not None:
+            starts, ends = self.school_day
+            params = {
+                "start": starts.strftime(TIME_FORMAT),
+                "end": ends.strftime(TIME_FORMAT),
+            }
+            if arrived and not starts < arrived < ends:
+                self.add_error(
+                    "arrived_at",
+                    forms.ValidationError(ARRIVAL_OUTSIDE_DAY, params=params),
+                )
+                arrived = None
+            if left and not starts < left < ends:
+                self.add_error(
+                    "left_at", forms.ValidationError(LEAVING_OUTSIDE_DAY, params=params)
+                )
+                left = None
+        if arrived and left and left <= arrived:
+            self.add_error("left_at", LEFT_BEFORE_ARRIVING)
 
     def row_inputs(self, *, rest_present: bool = False) -> list[RowInput]:
         data = self.cleaned_data
@@ -187,8 +229,10 @@ class RegisterRowForm(forms.Form):
 class RegisterForm:
     """All pupils' row forms of one register, validated and saved together."""
 
-    def __init__(self, rows, data=None):
-        self.forms = [RegisterRowForm(data, row=row) for row in rows]
+    def __init__(self, rows, data=None, *, school_day=None):
+        self.forms = [
+            RegisterRowForm(data, row=row, school_day=school_day) for row in rows
+        ]
 
     def __iter__(self):
         return iter(self.forms)

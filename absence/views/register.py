@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from absence import calendar, selectors, services
 from absence.access import get_group_for_user, visible_groups
 from absence.dates import in_supported_range
-from absence.figures import rules_for
+from absence.figures import rules_for, school_day_span
 from absence.forms import (
     REGISTER_NOT_SAVED,
     TIME_FORMAT,
@@ -76,7 +76,11 @@ def register(request, group_id: int):
 
     info = calendar.day_info(group.school_id, day)
     rows = selectors.register_rows(group, day)
-    form = RegisterForm(rows, request.POST if request.method == "POST" else None)
+    rules = rules_for(group.school_id)
+    school_day = school_day_span(rules)
+    form = RegisterForm(
+        rows, request.POST if request.method == "POST" else None, school_day=school_day
+    )
     conflict, changed = [], []
 
     form_valid = request.method == "POST" and info.is_school_day and form.is_valid()
@@ -94,7 +98,9 @@ def register(request, group_id: int):
             )
         except services.RegisterConflict as error:
             conflict = error.current
-            form, changed = _rebind_after_conflict(rows, form, request.POST, conflict)
+            form, changed = _rebind_after_conflict(
+                rows, form, request.POST, conflict, school_day=school_day
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -121,7 +127,6 @@ def register(request, group_id: int):
         conflict_by_pupil.setdefault(registration.pupil_id, []).append(registration)
 
     awaiting_list, awaiting_count = _latest_awaiting(group)
-    rules = rules_for(group.school_id)
     context = {
         "group": group,
         "groups": visible_groups(request.user),
@@ -238,7 +243,7 @@ def _user_changed(row_form, registration: Registration, loaded: dict) -> bool:
 
 
 def _rebind_after_conflict(
-    rows, form: RegisterForm, data, current: list[Registration]
+    rows, form: RegisterForm, data, current: list[Registration], *, school_day
 ) -> tuple[RegisterForm, list[Registration]]:
     """Return the form to show after a conflict, and the registrations the user changed.
 
@@ -267,7 +272,7 @@ def _rebind_after_conflict(
                 value = value.strftime(TIME_FORMAT)
             data[prefix + name] = value
 
-    form = RegisterForm(rows, data)
+    form = RegisterForm(rows, data, school_day=school_day)
     form.is_valid()
     return form, changed
 

@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from absence import services
-from absence.forms import REGISTER_NOT_SAVED, REGISTER_ROW_DAMAGED
+from absence.figures import school_day_span
+from absence.forms import (
+    ARRIVAL_OUTSIDE_DAY,
+    LEAVING_OUTSIDE_DAY,
+    LEFT_BEFORE_ARRIVING,
+    REGISTER_NOT_SAVED,
+    REGISTER_ROW_DAMAGED,
+)
 from absence.models import Registration, Status
 from schoolplan import roles
 from tests.absence.conftest import HOLIDAY, SCHOOL_DAY
@@ -509,3 +516,57 @@ def test_absent_morning_removes_stale_last_lesson(
     assert deleted.history_user == coordinator
     assert deleted.left_at == time(12, 30)
     assert client_for(coordinator).get(register_url(group)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("times", "field", "message"),
+    [
+        (
+            {"status": Status.LATE, "arrived_at": "07:00"},
+            "arrived_at",
+            ARRIVAL_OUTSIDE_DAY,
+        ),
+        (
+            {"status": Status.LATE, "arrived_at": "16:00"},
+            "arrived_at",
+            ARRIVAL_OUTSIDE_DAY,
+        ),
+        (
+            {"last_status": Status.LEFT_EARLY, "left_at": "07:30"},
+            "left_at",
+            LEAVING_OUTSIDE_DAY,
+        ),
+        (
+            {"last_status": Status.LEFT_EARLY, "left_at": "17:00"},
+            "left_at",
+            LEAVING_OUTSIDE_DAY,
+        ),
+        (
+            {
+                "status": Status.LATE,
+                "arrived_at": "11:00",
+                "last_status": Status.LEFT_EARLY,
+                "left_at": "10:00",
+            },
+            "left_at",
+            LEFT_BEFORE_ARRIVING,
+        ),
+    ],
+)
+def test_times_outside_school_day_are_rejected(
+    client_for, teacher, group, school_year, rules, times, field, message
+):
+    pupil = PupilFactory(group=group, grade=8)
+    data = {**morning(pupil, Status.PRESENT), f"p{pupil.pk}-last_version": "0"}
+    data.update({f"p{pupil.pk}-{name}": value for name, value in times.items()})
+
+    response = client_for(teacher).post(register_url(group), data)
+
+    _row, row_form, _conflicts = response.context["rows"][0]
+    starts, ends = school_day_span(rules)
+    expected = str(message) % {
+        "start": starts.strftime("%H:%M"),
+        "end": ends.strftime("%H:%M"),
+    }
+    assert row_form.errors[field] == [expected]
+    assert not Registration.objects.exists()
