@@ -168,3 +168,18 @@ def test_outreach_form_has_no_blank_choice(client_for, teacher, pupil):
     assert "" not in [value for value, _label in form.fields["outcome"].choices]
     assert form["kind"].value() is None
     assert form["outcome"].value() is None
+
+
+def test_pupil_absence_page_dates_show_year(client_for, teacher, pupil, school_year):
+    contacted_at = datetime(2026, 3, 10, 7, 45, tzinfo=COPENHAGEN)
+    contact(pupil, teacher, contacted_at, OutreachContact.Kind.PICK_UP)
+    register(pupil, date(2026, 3, 9), Status.AWAITING, by=teacher)
+
+    page = (
+        client_for(teacher)
+        .get(reverse("absence:pupil", args=[pupil.pk]))
+        .content.decode()
+    )
+
+    assert "10. marts 2026 07:45" in page
+    assert "9. marts 2026" in page

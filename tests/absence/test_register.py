@@ -570,3 +570,11 @@ def test_times_outside_school_day_are_rejected(
     }
     assert row_form.errors[field] == [expected]
     assert not Registration.objects.exists()
+
+
+def test_register_isolates_bidi_names(client_for, teacher, group, school_year):
+    PupilFactory(group=group, first_name="Ali\u202eecnirp", last_name="Hansen")
+
+    page = client_for(teacher).get(register_url(group)).content.decode()
+
+    assert "<bdi>Ali\u202eecnirp Hansen</bdi></h2>" in page
