@@ -235,7 +235,7 @@ def register_save(
         raise RegisterConflict(conflicts)
 
     # A last lesson noted while the pupil was marked present no longer applies
-    # once the morning says absent. Deleting it one by one lets the history
+    # once the morning records an absence. Deleting it one by one lets the history
     # keep the deleted row, and who deleted it.
     stale_last_lessons = [
         existing[(pupil_id, Registration.Notation.LAST_LESSON)]
