@@ -21,7 +21,7 @@ Today counts once it has a registration; earlier school days always count.
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -144,11 +144,17 @@ _SUMS = """
     sum(partial) AS partial"""
 
 
-def _params(rules: AbsenceRules, *, start, end, today, pupil_ids=None, **extra) -> dict:
+def school_day_span(rules: AbsenceRules) -> tuple[time, time]:
+    """Return the clock times the school day starts and ends."""
     starts = rules.day_starts_at
     ends = (
         datetime.combine(date.min, starts) + timedelta(minutes=rules.school_day_minutes)
     ).time()
+    return starts, ends
+
+
+def _params(rules: AbsenceRules, *, start, end, today, pupil_ids=None, **extra) -> dict:
+    starts, ends = school_day_span(rules)
     return {
         "school_id": rules.school_id,
         "start": start,

@@ -41,6 +41,10 @@ from absence.models import AbsenceRules, DueStepDone
 # holidays when the window crosses them.
 _WINDOW_CALENDAR_DAYS = 160
 
+# The consecutive-days rule looks for a run of absent days among this many
+# latest school days, so the rule cannot ask for a longer run.
+CONSECUTIVE_WINDOW_SCHOOL_DAYS = 20
+
 _FLAGS = f"""
 WITH {_SCHOOL_DAY}, {_SPAN}, {_DAY_FIGURE},
 quarter_figure AS (
@@ -65,7 +69,7 @@ window_figure AS (
 absent_island AS (
     SELECT pupil_id,
            rn - row_number() OVER (PARTITION BY pupil_id ORDER BY rn) AS island
-    FROM recent WHERE rn <= 20 AND absent = 1
+    FROM recent WHERE rn <= {CONSECUTIVE_WINDOW_SCHOOL_DAYS} AND absent = 1
 ),
 longest_run AS (
     SELECT pupil_id, max(length) AS days

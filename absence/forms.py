@@ -1,9 +1,13 @@
+from datetime import time
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from absence.dates import check_supported_range
+from absence.flags import CONSECUTIVE_WINDOW_SCHOOL_DAYS
 from absence.models import (
     LAST_LESSON_STATUSES,
     LEGAL_GROUPS,
@@ -17,10 +21,39 @@ from absence.models import (
     Success,
 )
 from absence.services import ARRIVAL_TIME_MISSING, LEAVING_TIME_MISSING, RowInput
-from schoolplan.forms import DateInput, _check_date_range
+from schoolplan.forms import DateInput, _check_date_range, limit_text_fields
 from schoolplan.models import Area, Goal
 
 TIME_FORMAT = "%H:%M"
+
+EARLIEST_DAY_START = time(6, 0)
+LATEST_DAY_START = time(12, 0)
+DAY_START_OUT_OF_RANGE = _("The school day must start between 06:00 and 12:00.")
+WARNING_NOT_BELOW_NOTIFY = _(
+    "The warning threshold must be below the threshold for notifying the municipality."
+)
+CONSECUTIVE_DAYS_TOO_MANY = _(
+    "The rule looks at the latest %(days)s school days, so write %(days)s "
+    "consecutive days or fewer."
+)
+
+ARRIVAL_OUTSIDE_DAY = _(
+    "The arrival time must lie inside the school day, after %(start)s and before "
+    "%(end)s."
+)
+LEAVING_OUTSIDE_DAY = _(
+    "The leaving time must lie inside the school day, after %(start)s and before "
+    "%(end)s."
+)
+LEFT_BEFORE_ARRIVING = _("The pupil cannot leave before arriving.")
+
+REGISTER_NOT_SAVED = _(
+    "Nothing was saved. Correct the rows of these pupils and save again: %(names)s."
+)
+REGISTER_ROW_DAMAGED = _(
+    "The row is missing what it needs to detect other people's changes. "
+    "Reload the page and register this pupil again."
+)
 
 
 class TimeInput(forms.TimeInput):
@@ -101,8 +134,9 @@ class RegisterRowForm(forms.Form):
         widget=forms.HiddenInput, min_value=0, required=False
     )
 
-    def __init__(self, *args, row, **kwargs):
+    def __init__(self, *args, row, school_day=None, **kwargs):
         self.row = row
+        self.school_day = school_day
         morning, last_lesson = row.morning, row.last_lesson
         initial = {"version": morning.version if morning else 0}
         if morning is not None:
@@ -123,13 +157,46 @@ class RegisterRowForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if "version" in self.errors or "last_version" in self.errors:
+            self.add_error(None, REGISTER_ROW_DAMAGED)
         if cleaned.get("status") == Status.LATE and not cleaned.get("arrived_at"):
             self.add_error("arrived_at", ARRIVAL_TIME_MISSING)
         if cleaned.get("last_status") == Status.LEFT_EARLY and not cleaned.get(
             "left_at"
         ):
             self.add_error("left_at", LEAVING_TIME_MISSING)
+        self._check_times(cleaned)
         return cleaned
+
+    def _check_times(self, cleaned) -> None:
+        """Check the arrival and leaving times against the school day and each other."""
+        arrived = (
+            cleaned.get("arrived_at") if cleaned.get("status") == Status.LATE else None
+        )
+        left = (
+            cleaned.get("left_at")
+            if cleaned.get("last_status") == Status.LEFT_EARLY
+            else None
+        )
+        if self.school_day is not None:
+            starts, ends = self.school_day
+            params = {
+                "start": starts.strftime(TIME_FORMAT),
+                "end": ends.strftime(TIME_FORMAT),
+            }
+            if arrived and not starts < arrived < ends:
+                self.add_error(
+                    "arrived_at",
+                    forms.ValidationError(ARRIVAL_OUTSIDE_DAY, params=params),
+                )
+                arrived = None
+            if left and not starts < left < ends:
+                self.add_error(
+                    "left_at", forms.ValidationError(LEAVING_OUTSIDE_DAY, params=params)
+                )
+                left = None
+        if arrived and left and left <= arrived:
+            self.add_error("left_at", LEFT_BEFORE_ARRIVING)
 
     def row_inputs(self, *, rest_present: bool = False) -> list[RowInput]:
         data = self.cleaned_data
@@ -162,14 +229,19 @@ class RegisterRowForm(forms.Form):
 class RegisterForm:
     """All pupils' row forms of one register, validated and saved together."""
 
-    def __init__(self, rows, data=None):
-        self.forms = [RegisterRowForm(data, row=row) for row in rows]
+    def __init__(self, rows, data=None, *, school_day=None):
+        self.forms = [
+            RegisterRowForm(data, row=row, school_day=school_day) for row in rows
+        ]
 
     def __iter__(self):
         return iter(self.forms)
 
     def is_valid(self) -> bool:
         return all([form.is_valid() for form in self.forms])
+
+    def invalid_pupils(self) -> list:
+        return [form.row.pupil for form in self.forms if form.errors]
 
     def row_inputs(self, *, rest_present: bool = False) -> list[RowInput]:
         return [
@@ -208,6 +280,7 @@ class SuccessForm(forms.ModelForm):
 
     def __init__(self, *args, pupil, **kwargs):
         super().__init__(*args, **kwargs)
+        limit_text_fields(self)
         self.fields["area"].queryset = Area.objects.all()
         self.fields["area"].empty_label = None
         self.fields["area"].initial = Area.objects.filter(
@@ -238,6 +311,11 @@ class OutreachForm(forms.ModelForm):
 
     def __init__(self, *args, school, user, **kwargs):
         super().__init__(*args, **kwargs)
+        limit_text_fields(self)
+        # A radio list needs no blank "---------" choice: nothing is checked until
+        # the user chooses, and the field is required.
+        self.fields["kind"].choices = OutreachContact.Kind.choices
+        self.fields["outcome"].choices = OutreachContact.Outcome.choices
         self.fields["staff"].queryset = (
             get_user_model()
             .objects.filter(staff__school=school, is_active=True)
@@ -247,9 +325,15 @@ class OutreachForm(forms.ModelForm):
             staff.get_full_name() or staff.get_username()
         )
         self.fields["staff"].initial = user.pk
+        self.fields["staff"].empty_label = None
         self.fields["contacted_at"].initial = timezone.localtime().replace(
             second=0, microsecond=0
         )
+
+    def clean_contacted_at(self):
+        value = self.cleaned_data["contacted_at"]
+        _check_date_range(value.date(), allow_future_days=None)
+        return value
 
 
 class StepDoneForm(forms.Form):
@@ -271,6 +355,16 @@ class SchoolYearForm(forms.Form):
             "Adjust them after."
         ),
     )
+
+    def clean_first_day(self):
+        value = self.cleaned_data["first_day"]
+        check_supported_range(value)
+        return value
+
+    def clean_last_day(self):
+        value = self.cleaned_data["last_day"]
+        check_supported_range(value)
+        return value
 
 
 class DaysOffForm(forms.Form):
@@ -305,6 +399,28 @@ class RulesForm(forms.ModelForm):
         ]
         widgets = {"day_starts_at": TimeInput()}
 
+    def clean_day_starts_at(self):
+        value = self.cleaned_data["day_starts_at"]
+        if not EARLIEST_DAY_START <= value <= LATEST_DAY_START:
+            raise forms.ValidationError(DAY_START_OUT_OF_RANGE)
+        return value
+
+    def clean_concerning_consecutive_days(self):
+        value = self.cleaned_data["concerning_consecutive_days"]
+        if value > CONSECUTIVE_WINDOW_SCHOOL_DAYS:
+            raise forms.ValidationError(
+                CONSECUTIVE_DAYS_TOO_MANY,
+                params={"days": CONSECUTIVE_WINDOW_SCHOOL_DAYS},
+            )
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        warning, notify = cleaned.get("warning_percent"), cleaned.get("notify_percent")
+        if warning is not None and notify is not None and warning >= notify:
+            self.add_error("warning_percent", WARNING_NOT_BELOW_NOTIFY)
+        return cleaned
+
 
 PERIOD_CHOICES = [
     ("quarter", _("Calendar quarter")),
@@ -321,3 +437,8 @@ class ExportForm(forms.Form):
         widget=DateInput(),
         initial=timezone.localdate,
     )
+
+    def clean_day(self):
+        value = self.cleaned_data["day"]
+        check_supported_range(value)
+        return value

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from absence import calendar
+from absence.figures import rules_for
+from absence.flags import flags_for
 from absence.models import (
     ABSENT_STATUSES,
     FIRST_GRADE_WITH_LAST_LESSON,
@@ -58,6 +60,10 @@ YEAR_REVERSED = _("The last school day must come after the first.")
 YEAR_TOO_LONG = _("A school year cannot be longer than a year.")
 DAY_OFF_OUTSIDE_YEAR = _("Every day off must lie inside the school year.")
 STEP_ALREADY_DONE = _("The step was already marked done.")
+STEP_NOT_DUE = _(
+    "The pupil's absence calls for no such step in that period. Reload the page "
+    "to see the steps that are due."
+)
 
 
 @dataclass(frozen=True)
@@ -132,7 +138,7 @@ def _check_row(row: RowInput, pupil: Pupil) -> None:
         raise ValidationError(LEAVING_TIME_MISSING)
 
 
-def _normalised(row: RowInput) -> dict:
+def registered_values(row: RowInput) -> dict:
     """Return the values to store; a time or channel that does not apply is dropped."""
     return {
         "status": row.status,
@@ -189,7 +195,7 @@ def register_save(
     today = timezone.localdate(now)
     to_create, to_update, conflicts = [], [], []
     for row in rows:
-        values = _normalised(row)
+        values = registered_values(row)
         current = existing.get((row.pupil_id, row.notation))
         if current is None:
             to_create.append(
@@ -228,6 +234,18 @@ def register_save(
     if conflicts:
         raise RegisterConflict(conflicts)
 
+    # A last lesson noted while the pupil was marked present no longer applies
+    # once the morning records an absence. Deleting it one by one lets the history
+    # keep the deleted row, and who deleted it.
+    stale_last_lessons = [
+        existing[(pupil_id, Registration.Notation.LAST_LESSON)]
+        for pupil_id in sorted(absent_in_morning)
+        if (pupil_id, Registration.Notation.LAST_LESSON) in existing
+    ]
+    for registration in stale_last_lessons:
+        registration._history_user = user
+        registration.delete()
+
     try:
         with transaction.atomic():
             if to_create:
@@ -252,7 +270,10 @@ def register_save(
             default_user=user,
         )
 
-    changed_pupils = {registration.pupil_id for registration in to_create + to_update}
+    changed_pupils = {
+        registration.pupil_id
+        for registration in to_create + to_update + stale_last_lessons
+    }
     if changed_pupils:
         bump_data_version(group.school_id)
     AccessLogEntry.objects.bulk_create(
@@ -392,7 +413,10 @@ def outreach_create(
 def step_mark_done(
     *, pupil: Pupil, user, kind: str, period_start: date, note: str = ""
 ) -> DueStepDone:
-    """Record who did the step a flag called for, and when."""
+    """Record who did the step a flag called for, and when.
+
+    Raises ValidationError unless the pupil has that flag for that period now.
+    """
     step = DueStepDone(
         pupil=pupil,
         kind=kind,
@@ -401,6 +425,13 @@ def step_mark_done(
         note=note.strip(),
     )
     step.full_clean(exclude=["pupil", "done_by"])
+    flags = flags_for(
+        rules_for(pupil.school_id), today=timezone.localdate(), pupil_ids=[pupil.pk]
+    )
+    if not any(
+        flag.kind == kind and flag.period_start == period_start for flag in flags
+    ):
+        raise ValidationError(STEP_NOT_DUE)
     if DueStepDone.objects.filter(
         pupil=pupil, kind=kind, period_start=period_start
     ).exists():

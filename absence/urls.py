@@ -2,6 +2,7 @@ from datetime import date
 
 from django.urls import path, register_converter
 
+from absence.dates import in_supported_range
 from absence.views import pupil, register, school
 
 
@@ -9,7 +10,11 @@ class IsoDateConverter:
     regex = r"\d{4}-\d{2}-\d{2}"
 
     def to_python(self, value: str) -> date:
-        return date.fromisoformat(value)
+        # A ValueError makes the URL not match, so the user gets a 404.
+        day = date.fromisoformat(value)
+        if not in_supported_range(day):
+            raise ValueError(f"date out of range: {value}")
+        return day
 
     def to_url(self, value: date) -> str:
         return value.isoformat()

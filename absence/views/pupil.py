@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from absence import figures, selectors, services
 from absence.access import require_whole_school
@@ -20,6 +21,10 @@ from schoolplan.models import AccessLogEntry
 from schoolplan.sections import Period
 
 OUTREACH_SHOWN_DAYS = 365
+
+STEP_FORM_INVALID = gettext_lazy(
+    "The step could not be marked done. Reload the page and try again."
+)
 
 
 def pupil_absence(request, pupil_id: int):
@@ -145,11 +150,10 @@ def step_done(request, pupil_id: int):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("The step was marked done."))
+    elif "note" in form.errors:
+        messages.error(request, " ".join(form.errors["note"]))
     else:
-        messages.error(
-            request,
-            _("The step could not be marked done. Reload the page and try again."),
-        )
+        messages.error(request, STEP_FORM_INVALID)
 
     return redirect(safe_next_url(request, default_next))
 

@@ -1,9 +1,11 @@
 """The morning register and the reasons parents give for absences."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,8 +14,14 @@ from django.utils.translation import gettext as _
 
 from absence import calendar, selectors, services
 from absence.access import get_group_for_user, visible_groups
-from absence.figures import rules_for
-from absence.forms import ReasonForm, RegisterForm
+from absence.dates import in_supported_range
+from absence.figures import rules_for, school_day_span
+from absence.forms import (
+    REGISTER_NOT_SAVED,
+    TIME_FORMAT,
+    ReasonForm,
+    RegisterForm,
+)
 from absence.models import LEGAL_GROUPS, Registration
 from absence.views.helpers import safe_next_url
 from schoolplan.access import get_pupil_for_user, school_of
@@ -23,10 +31,13 @@ from schoolplan.services import StaleEditError
 
 
 def _requested_day(request, today: date) -> date:
+    """Return the ?day= date, today if it is missing or invalid; 404 if out of range."""
     try:
         day = date.fromisoformat(request.GET.get("day", ""))
     except ValueError:
         return today
+    if not in_supported_range(day):
+        raise Http404("The register date is out of range.")
 
     return min(day, today)
 
@@ -65,10 +76,18 @@ def register(request, group_id: int):
 
     info = calendar.day_info(group.school_id, day)
     rows = selectors.register_rows(group, day)
-    form = RegisterForm(rows, request.POST if request.method == "POST" else None)
-    conflict = []
+    rules = rules_for(group.school_id)
+    school_day = school_day_span(rules)
+    form = RegisterForm(
+        rows, request.POST if request.method == "POST" else None, school_day=school_day
+    )
+    conflict, changed = [], []
 
-    if request.method == "POST" and info.is_school_day and form.is_valid():
+    form_valid = request.method == "POST" and info.is_school_day and form.is_valid()
+    if request.method == "POST" and info.is_school_day and not form_valid:
+        names = ", ".join(pupil.full_name for pupil in form.invalid_pupils())
+        messages.error(request, REGISTER_NOT_SAVED % {"names": names})
+    if form_valid:
         rest_present = "rest_present" in request.POST
         try:
             result = services.register_save(
@@ -79,7 +98,9 @@ def register(request, group_id: int):
             )
         except services.RegisterConflict as error:
             conflict = error.current
-            form = _rebind_with_versions(rows, request.POST, conflict)
+            form, changed = _rebind_after_conflict(
+                rows, form, request.POST, conflict, school_day=school_day
+            )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
@@ -106,7 +127,6 @@ def register(request, group_id: int):
         conflict_by_pupil.setdefault(registration.pupil_id, []).append(registration)
 
     awaiting_list, awaiting_count = _latest_awaiting(group)
-    rules = rules_for(group.school_id)
     context = {
         "group": group,
         "groups": visible_groups(request.user),
@@ -118,6 +138,7 @@ def register(request, group_id: int):
             for row, row_form in zip(rows, form, strict=True)
         ],
         "has_conflict": bool(conflict),
+        "kept_input_ids": {registration.pk for registration in changed},
         "previous_day": _weekday_before(day),
         "next_day": _weekday_after(day) if day < today else None,
         "awaiting": awaiting_list,
@@ -141,23 +162,119 @@ def _latest_awaiting(group) -> tuple[list, int]:
     return latest[:REGISTER_AWAITING_SHOWN], awaiting.count()
 
 
-def _rebind_with_versions(rows, data, current: list[Registration]) -> RegisterForm:
-    """Return the form with what the user typed and the versions saved now.
+# The register form's field names for each notation, and the model field each holds.
+_NOTATION_FIELDS = {
+    Registration.Notation.MORNING: (
+        "version",
+        {
+            "status": "status",
+            "arrived_at": "arrived_at",
+            "note": "note",
+            "reason_channel": "reason_channel",
+        },
+    ),
+    Registration.Notation.LAST_LESSON: (
+        "last_version",
+        {"last_status": "status", "left_at": "left_at"},
+    ),
+}
 
-    Saving again then means "I have seen the other registrations and mine win".
+
+def _row_input(pupil_id: int, notation: str, values: dict) -> services.RowInput:
+    return services.RowInput(
+        pupil_id=pupil_id,
+        notation=notation,
+        status=values.get("status") or "",
+        arrived_at=values.get("arrived_at"),
+        left_at=values.get("left_at"),
+        note=values.get("note") or "",
+        reason_channel=values.get("reason_channel") or "",
+    )
+
+
+def _loaded_registrations(form: RegisterForm, current: list[Registration]) -> dict:
+    """Return the historical records of `current` at the versions the user loaded.
+
+    The keys are (registration id, version). One query.
     """
-    data = data.copy()
+    forms_by_pupil = {row_form.row.pupil.pk: row_form for row_form in form}
+    loaded_query = Q(pk__in=[])
     for registration in current:
-        name = (
-            "version"
-            if registration.notation == Registration.Notation.MORNING
-            else ("last_version")
-        )
-        data[f"p{registration.pupil_id}-{name}"] = str(registration.version)
+        version_field, _fields = _NOTATION_FIELDS[registration.notation]
+        cleaned = forms_by_pupil[registration.pupil_id].cleaned_data
+        loaded_version = cleaned.get(version_field) or 0
+        if loaded_version:
+            loaded_query |= Q(id=registration.pk, version=loaded_version)
 
-    form = RegisterForm(rows, data)
+    return {
+        (record.id, record.version): record
+        for record in Registration.history.filter(loaded_query)
+    }
+
+
+def _user_changed(row_form, registration: Registration, loaded: dict) -> bool:
+    """Return whether the user's input for this notation differs from what they loaded.
+
+    An input whose loaded version is no longer in the history counts as changed,
+    so the user's input is kept rather than silently replaced.
+    """
+    version_field, fields = _NOTATION_FIELDS[registration.notation]
+    cleaned = row_form.cleaned_data
+    input_values = {
+        model_name: cleaned.get(name) for name, model_name in fields.items()
+    }
+    input_values = services.registered_values(
+        _row_input(registration.pupil_id, registration.notation, input_values)
+    )
+
+    loaded_version = cleaned.get(version_field) or 0
+    if loaded_version == 0:
+        return bool(input_values["status"])
+    record = loaded.get((registration.pk, loaded_version))
+    if record is None:
+        return True
+    loaded_values = {
+        model_name: getattr(record, model_name) for model_name in fields.values()
+    }
+    loaded_values = services.registered_values(
+        _row_input(registration.pupil_id, registration.notation, loaded_values)
+    )
+    return input_values != loaded_values
+
+
+def _rebind_after_conflict(
+    rows, form: RegisterForm, data, current: list[Registration], *, school_day
+) -> tuple[RegisterForm, list[Registration]]:
+    """Return the form to show after a conflict, and the registrations the user changed.
+
+    A notation the user did not change takes the values and version saved now,
+    so saving again keeps the other person's registration. A notation the user
+    changed keeps the input and gets the current version: saving again then
+    means "I have seen the other registration and mine wins".
+    """
+    forms_by_pupil = {row_form.row.pupil.pk: row_form for row_form in form}
+    loaded = _loaded_registrations(form, current)
+    data = data.copy()
+    changed = []
+    for registration in current:
+        version_field, fields = _NOTATION_FIELDS[registration.notation]
+        prefix = f"p{registration.pupil_id}-"
+        data[prefix + version_field] = str(registration.version)
+        if _user_changed(forms_by_pupil[registration.pupil_id], registration, loaded):
+            changed.append(registration)
+            continue
+
+        for name, model_name in fields.items():
+            value = getattr(registration, model_name)
+            if value is None:
+                value = ""
+            elif isinstance(value, time):
+                value = value.strftime(TIME_FORMAT)
+            data[prefix + name] = value
+
+    form = RegisterForm(rows, data, school_day=school_day)
     form.is_valid()
-    return form
+    return form, changed
 
 
 def awaiting(request):
@@ -178,6 +295,9 @@ def awaiting(request):
         )
         registration.overdue = registration.deadline < today
 
+    record_access(
+        request.user, AccessLogEntry.Action.VIEW, what="fravær der afventer årsag"
+    )
     context = {"registrations": registrations, "today": today, "rules": rules}
     return render(request, "absence/awaiting.html", context)
 

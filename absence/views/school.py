@@ -99,7 +99,13 @@ def export_csv(request):
 
     form = ExportForm(request.GET or None)
     period_kind, day = "quarter", today
-    if form.is_valid():
+    if form.is_bound and not form.is_valid():
+        errors = [
+            error for field_errors in form.errors.values() for error in field_errors
+        ]
+        messages.error(request, " ".join(errors))
+        return redirect("absence:dashboard")
+    if form.is_bound:
         period_kind, day = (
             form.cleaned_data["period"],
             min(form.cleaned_data["day"], today),

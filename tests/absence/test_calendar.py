@@ -6,6 +6,12 @@ import pytest
 from django.urls import reverse
 
 from absence import calendar
+from absence.flags import CONSECUTIVE_WINDOW_SCHOOL_DAYS
+from absence.forms import (
+    CONSECUTIVE_DAYS_TOO_MANY,
+    DAY_START_OUT_OF_RANGE,
+    WARNING_NOT_BELOW_NOTIFY,
+)
 from absence.models import AbsenceRules, NonSchoolDay, SchoolYear
 
 
@@ -153,3 +159,56 @@ def test_leader_changes_rules(client, client_for, leader, coordinator):
     assert (
         AbsenceRules.objects.get(school=leader.staff.school).reason_deadline_days == 3
     )
+
+
+VALID_RULES = {
+    "reason_deadline_days": "3",
+    "day_starts_at": "08:15",
+    "school_day_minutes": "330",
+    "warning_percent": "10",
+    "notify_percent": "15",
+    "concerning_consecutive_days": "5",
+    "concerning_days_of_20": "5",
+    "concerning_days_of_60": "15",
+    "concerning_percent": "10",
+    "illness_teaching_days": "15",
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"warning_percent": "15"}, "warning_percent", WARNING_NOT_BELOW_NOTIFY),
+        ({"warning_percent": "20"}, "warning_percent", WARNING_NOT_BELOW_NOTIFY),
+        (
+            {"concerning_consecutive_days": "21"},
+            "concerning_consecutive_days",
+            CONSECUTIVE_DAYS_TOO_MANY % {"days": CONSECUTIVE_WINDOW_SCHOOL_DAYS},
+        ),
+        ({"day_starts_at": "03:00"}, "day_starts_at", DAY_START_OUT_OF_RANGE),
+        ({"day_starts_at": "13:30"}, "day_starts_at", DAY_START_OUT_OF_RANGE),
+    ],
+)
+def test_inconsistent_rules_are_rejected(client_for, leader, changes, field, message):
+    response = client_for(leader).post(
+        reverse("absence:rules"), {**VALID_RULES, **changes}
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors[field] == [str(message)]
+    assert not AbsenceRules.objects.exists()
+
+
+def test_rules_at_the_limits_are_accepted(client_for, leader):
+    limits = {
+        "concerning_consecutive_days": str(CONSECUTIVE_WINDOW_SCHOOL_DAYS),
+        "day_starts_at": "12:00",
+        "warning_percent": "14.9",
+    }
+
+    response = client_for(leader).post(
+        reverse("absence:rules"), {**VALID_RULES, **limits}
+    )
+
+    assert response.status_code == 302
+    assert AbsenceRules.objects.get().concerning_consecutive_days == 20

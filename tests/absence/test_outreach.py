@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from absence import figures
 from absence.models import OutreachContact, Status
+from schoolplan.forms import MAX_TEXT_LENGTH
 from tests.absence.helpers import register
 
 COPENHAGEN = ZoneInfo("Europe/Copenhagen")
@@ -136,3 +137,49 @@ def test_pupil_absence_access_by_role(
     assert client_for(outsider).get(url).status_code == 404
     assert client_for(teacher).get(outreach_url).status_code == 200
     assert client_for(outsider).get(outreach_url).status_code == 404
+
+
+def test_outreach_note_over_limit_is_rejected(client_for, teacher, pupil):
+    response = client_for(teacher).post(
+        reverse("absence:outreach_create", args=[pupil.pk]),
+        {
+            "contacted_at": "2026-03-10T07:45",
+            "kind": OutreachContact.Kind.PHONE,
+            "staff": str(teacher.pk),
+            "outcome": OutreachContact.Outcome.NO_CONTACT,
+            "note": "x" * (MAX_TEXT_LENGTH + 1),
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].has_error("note", "max_length")
+    assert not OutreachContact.objects.exists()
+
+
+def test_outreach_form_has_no_blank_choice(client_for, teacher, pupil):
+    response = client_for(teacher).get(
+        reverse("absence:outreach_create", args=[pupil.pk])
+    )
+
+    page = response.content.decode()
+    form = response.context["form"]
+    assert "---------" not in page
+    assert "" not in [value for value, _label in form.fields["kind"].choices]
+    assert "" not in [value for value, _label in form.fields["outcome"].choices]
+    assert form["kind"].value() is None
+    assert form["outcome"].value() is None
+
+
+def test_pupil_absence_page_dates_show_year(client_for, teacher, pupil, school_year):
+    contacted_at = datetime(2026, 3, 10, 7, 45, tzinfo=COPENHAGEN)
+    contact(pupil, teacher, contacted_at, OutreachContact.Kind.PICK_UP)
+    register(pupil, date(2026, 3, 9), Status.AWAITING, by=teacher)
+
+    page = (
+        client_for(teacher)
+        .get(reverse("absence:pupil", args=[pupil.pk]))
+        .content.decode()
+    )
+
+    assert "10. marts 2026 07:45" in page
+    assert "9. marts 2026" in page

@@ -7,6 +7,7 @@ from django.urls import reverse
 from absence import figures
 from absence.models import Registration, Status
 from schoolplan import roles
+from schoolplan.models import AccessLogEntry
 from tests.absence.conftest import SCHOOL_DAY
 from tests.absence.helpers import register
 from tests.factories import make_staff
@@ -140,3 +141,15 @@ def test_awaiting_list_shows_only_own_groups(
     page = client_for(teacher).get(reverse("absence:awaiting")).content.decode()
 
     assert other_pupil.full_name not in page
+
+
+def test_awaiting_list_view_is_logged(client_for, teacher, pupil, school_year):
+    register(pupil, SCHOOL_DAY, Status.AWAITING, by=teacher)
+
+    client_for(teacher).get(reverse("absence:awaiting"))
+
+    entry = AccessLogEntry.objects.get(user=teacher)
+    assert entry.action == AccessLogEntry.Action.VIEW
+    assert entry.pupil is None
+    assert pupil.first_name not in entry.what
+    assert entry.what

@@ -7,8 +7,17 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from absence import services
+from absence.figures import school_day_span
+from absence.forms import (
+    ARRIVAL_OUTSIDE_DAY,
+    LEAVING_OUTSIDE_DAY,
+    LEFT_BEFORE_ARRIVING,
+    REGISTER_NOT_SAVED,
+    REGISTER_ROW_DAMAGED,
+)
 from absence.models import Registration, Status
 from schoolplan import roles
 from tests.absence.conftest import HOLIDAY, SCHOOL_DAY
@@ -346,3 +355,226 @@ def test_register_view_is_logged_per_pupil(client_for, teacher, group, school_ye
         AccessLogEntry.objects.filter(action="view").values_list("pupil_id", flat=True)
     )
     assert logged == {pupil.pk for pupil in pupils}
+
+
+def test_resave_after_conflict_keeps_colleague_changes(
+    client_for, teacher, coordinator, group, school_year
+):
+    changed_by_colleague, changed_by_user = PupilFactory.create_batch(2, group=group)
+    register(changed_by_colleague, SCHOOL_DAY, Status.AWAITING, by=teacher)
+    register(changed_by_user, SCHOOL_DAY, Status.PRESENT, by=teacher)
+    services.register_save(
+        group=group,
+        day=SCHOOL_DAY,
+        user=coordinator,
+        rows=[
+            services.RowInput(
+                pupil_id=changed_by_colleague.pk,
+                notation=Registration.Notation.MORNING,
+                status=Status.ILLNESS,
+                reason_channel=Registration.Channel.PHONE,
+                loaded_version=1,
+            )
+        ],
+    )
+    as_loaded_with_one_change = {
+        **morning(changed_by_colleague, Status.AWAITING, version=1),
+        **morning(changed_by_user, Status.LATE, version=1, arrived_at="09:15"),
+    }
+
+    conflict = client_for(teacher).post(register_url(group), as_loaded_with_one_change)
+    assert "conflict-current" in conflict.content.decode()
+    row_form = next(
+        form
+        for _row, form, _conflicts in conflict.context["rows"]
+        if form.row.pupil == changed_by_colleague
+    )
+    resubmitted = {
+        f"{row_form.prefix}-{name}": row_form[name].value() or ""
+        for name in ("status", "arrived_at", "note", "reason_channel", "version")
+    }
+    client_for(teacher).post(
+        register_url(group),
+        {
+            **as_loaded_with_one_change,
+            **resubmitted,
+            **morning(changed_by_user, Status.LATE, version=1, arrived_at="09:15"),
+        },
+    )
+
+    colleague_row = Registration.objects.get(pupil=changed_by_colleague)
+    assert colleague_row.status == Status.ILLNESS
+    assert colleague_row.reason_channel == Registration.Channel.PHONE
+    assert Registration.objects.get(pupil=changed_by_user).status == Status.LATE
+
+
+def test_conflict_keeps_input_the_user_changed(
+    client_for, teacher, coordinator, group, school_year
+):
+    pupil = PupilFactory(group=group)
+    register(pupil, SCHOOL_DAY, Status.AWAITING, by=teacher)
+    services.register_save(
+        group=group,
+        day=SCHOOL_DAY,
+        user=coordinator,
+        rows=[
+            services.RowInput(
+                pupil_id=pupil.pk,
+                notation=Registration.Notation.MORNING,
+                status=Status.ILLNESS,
+                loaded_version=1,
+            )
+        ],
+    )
+
+    response = client_for(teacher).post(
+        register_url(group), morning(pupil, Status.UNLAWFUL, version=1)
+    )
+
+    _row, row_form, conflicts = response.context["rows"][0]
+    assert row_form["status"].value() == Status.UNLAWFUL
+    assert row_form["version"].value() == "2"
+    assert [registration.status for registration in conflicts] == [Status.ILLNESS]
+
+
+def test_invalid_row_names_pupil_and_saves_nothing(
+    client_for, teacher, group, school_year
+):
+    valid, invalid = PupilFactory.create_batch(2, group=group)
+
+    response = client_for(teacher).post(
+        register_url(group),
+        {**morning(valid, Status.PRESENT), **morning(invalid, Status.LATE)},
+    )
+
+    page = response.content.decode()
+    expected = REGISTER_NOT_SAVED % {"names": escape(invalid.full_name)}
+    assert response.status_code == 200
+    assert expected in page
+    assert not Registration.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("tampered", "row_message"),
+    [
+        ({"version": "abc"}, escape(str(REGISTER_ROW_DAMAGED))),
+        ({"status": "bogus"}, "register-row-error"),
+        ({"note": "a\x00b"}, "register-row-error"),
+    ],
+)
+def test_tampered_row_gets_a_message(
+    client_for, teacher, group, school_year, tampered, row_message
+):
+    pupil = PupilFactory(group=group)
+    data = morning(pupil, Status.PRESENT)
+    data.update({f"p{pupil.pk}-{name}": value for name, value in tampered.items()})
+
+    response = client_for(teacher).post(register_url(group), data)
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert str(REGISTER_NOT_SAVED % {"names": escape(pupil.full_name)}) in page
+    assert row_message in page
+    assert not Registration.objects.exists()
+
+
+def test_absent_morning_removes_stale_last_lesson(
+    client_for, teacher, coordinator, group, school_year
+):
+    pupil = PupilFactory(group=group, grade=9)
+    services.register_save(
+        group=group,
+        day=SCHOOL_DAY,
+        user=teacher,
+        rows=[
+            services.RowInput(pupil.pk, "morning", Status.PRESENT),
+            services.RowInput(
+                pupil.pk, "last_lesson", Status.LEFT_EARLY, left_at=time(12, 30)
+            ),
+        ],
+    )
+
+    client_for(coordinator).post(
+        register_url(group),
+        {
+            **morning(pupil, Status.ILLNESS, version=1),
+            f"p{pupil.pk}-last_status": Status.LEFT_EARLY,
+            f"p{pupil.pk}-left_at": "12:30",
+            f"p{pupil.pk}-last_version": "1",
+        },
+    )
+
+    assert Registration.objects.get(pupil=pupil).status == Status.ILLNESS
+    assert not Registration.objects.filter(
+        pupil=pupil, notation=Registration.Notation.LAST_LESSON
+    ).exists()
+    deleted = Registration.history.get(
+        pupil_id=pupil.pk,
+        notation=Registration.Notation.LAST_LESSON,
+        history_type="-",
+    )
+    assert deleted.history_user == coordinator
+    assert deleted.left_at == time(12, 30)
+    assert client_for(coordinator).get(register_url(group)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("times", "field", "message"),
+    [
+        (
+            {"status": Status.LATE, "arrived_at": "07:00"},
+            "arrived_at",
+            ARRIVAL_OUTSIDE_DAY,
+        ),
+        (
+            {"status": Status.LATE, "arrived_at": "16:00"},
+            "arrived_at",
+            ARRIVAL_OUTSIDE_DAY,
+        ),
+        (
+            {"last_status": Status.LEFT_EARLY, "left_at": "07:30"},
+            "left_at",
+            LEAVING_OUTSIDE_DAY,
+        ),
+        (
+            {"last_status": Status.LEFT_EARLY, "left_at": "17:00"},
+            "left_at",
+            LEAVING_OUTSIDE_DAY,
+        ),
+        (
+            {
+                "status": Status.LATE,
+                "arrived_at": "11:00",
+                "last_status": Status.LEFT_EARLY,
+                "left_at": "10:00",
+            },
+            "left_at",
+            LEFT_BEFORE_ARRIVING,
+        ),
+    ],
+)
+def test_times_outside_school_day_are_rejected(
+    client_for, teacher, group, school_year, rules, times, field, message
+):
+    pupil = PupilFactory(group=group, grade=8)
+    data = {**morning(pupil, Status.PRESENT), f"p{pupil.pk}-last_version": "0"}
+    data.update({f"p{pupil.pk}-{name}": value for name, value in times.items()})
+
+    response = client_for(teacher).post(register_url(group), data)
+
+    _row, row_form, _conflicts = response.context["rows"][0]
+    starts, ends = school_day_span(rules)
+    expected = str(message) % {
+        "start": starts.strftime("%H:%M"),
+        "end": ends.strftime("%H:%M"),
+    }
+    assert row_form.errors[field] == [expected]
+    assert not Registration.objects.exists()
+
+
+def test_register_isolates_bidi_names(client_for, teacher, group, school_year):
+    PupilFactory(group=group, first_name="Ali\u202eecnirp", last_name="Hansen")
+
+    page = client_for(teacher).get(register_url(group)).content.decode()
+
+    assert "<bdi>Ali\u202eecnirp Hansen</bdi></h2>" in page

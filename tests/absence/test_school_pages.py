@@ -7,10 +7,13 @@ from datetime import date, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from absence.figures import previous_quarter_start, quarter_start
 from absence.flags import SHORT_LABELS
 from absence.models import DueStepDone, Status
+from absence.services import STEP_NOT_DUE
+from absence.views.pupil import STEP_FORM_INVALID
 from absence.views.school import neutralise
 from schoolplan.models import AccessLogEntry
 from tests.absence.conftest import HOLIDAY
@@ -221,3 +224,44 @@ def test_awaiting_and_index_need_login(client):
         response = client.get(reverse(name))
         assert response.status_code == 302
         assert response.url.startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "period"),
+    [
+        ("illness_teaching", "quarter"),
+        ("notify", "two years ago"),
+        ("notify", "mid-quarter"),
+    ],
+)
+def test_step_without_flag_is_rejected(client_for, leader, truant, kind, period):
+    today = timezone.localdate()
+    period_start = {
+        "quarter": quarter_start(today),
+        "two years ago": quarter_start(today - timedelta(days=730)),
+        "mid-quarter": quarter_start(today) + timedelta(days=3),
+    }[period]
+
+    response = client_for(leader).post(
+        reverse("absence:step_done", args=[truant.pk]),
+        {"kind": kind, "period_start": period_start.isoformat()},
+        follow=True,
+    )
+
+    assert escape(str(STEP_NOT_DUE)) in response.content.decode()
+    assert not DueStepDone.objects.exists()
+
+
+def test_step_note_too_long_says_so(client_for, leader, truant):
+    period_start = previous_quarter_start(timezone.localdate())
+
+    response = client_for(leader).post(
+        reverse("absence:step_done", args=[truant.pk]),
+        {"kind": "notify", "period_start": period_start.isoformat(), "note": "x" * 501},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "500" in page
+    assert escape(str(STEP_FORM_INVALID)) not in page
+    assert not DueStepDone.objects.exists()

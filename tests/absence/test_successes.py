@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from absence.models import Success
+from schoolplan.forms import MAX_TEXT_LENGTH
 from schoolplan.models import Area, Entry
 from tests.absence.conftest import SCHOOL_DAY
 from tests.factories import GoalFactory
@@ -95,3 +96,15 @@ def test_success_access_by_role(
     assert client_for(coordinator).get(success_url(pupil)).status_code == 200
     assert client_for(teacher).get(success_url(other_pupil)).status_code == 404
     assert client_for(outsider).get(success_url(pupil)).status_code == 404
+
+
+def test_success_text_over_limit_is_rejected(client_for, teacher, pupil):
+    too_long = "x" * (MAX_TEXT_LENGTH + 1)
+
+    response = client_for(teacher).post(
+        success_url(pupil), success_data(what_happened=too_long)
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].has_error("what_happened", "max_length")
+    assert not Success.objects.exists()
