@@ -110,12 +110,13 @@ def start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Pop
         cwd=ROOT,
         env=server_environment(database_url),
     )
+    # The first request also loads WeasyPrint in the worker, so allow it time.
     for _attempt in range(100):
         try:
-            requests.get(f"http://127.0.0.1:{port}/login/", timeout=1)
+            requests.get(f"http://127.0.0.1:{port}/login/", timeout=30)
             return server
-        except requests.ConnectionError:
-            time.sleep(0.2)
+        except requests.RequestException:
+            time.sleep(0.3)
     server.terminate()
     raise SystemExit(f"gunicorn did not start on 127.0.0.1:{port}")
 
