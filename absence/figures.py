@@ -170,7 +170,17 @@ def _params(rules: AbsenceRules, *, start, end, today, pupil_ids=None, **extra) 
     }
 
 
+class FiguresNeedPostgreSQL(Exception):
+    """The absence figures use PostgreSQL's SQL (grouping sets, arrays, casts).
+
+    The SQLite quick start can register attendance, but it cannot compute the
+    figures; pages say so instead of failing.
+    """
+
+
 def _fetch(sql: str, params: dict) -> list[dict]:
+    if connection.vendor != "postgresql":
+        raise FiguresNeedPostgreSQL(connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]

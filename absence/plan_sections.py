@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from absence import selectors
+from absence.figures import FiguresNeedPostgreSQL
 from schoolplan.sections import Audience, Section, register
 
 # Both sections go to every audience: the municipality, the caseworker and the
@@ -14,7 +15,10 @@ AUDIENCES = frozenset(
 
 
 def _absence(pupil, period, audience):
-    summary = selectors.absence_summary(pupil, period, timezone.localdate())
+    try:
+        summary = selectors.absence_summary(pupil, period, timezone.localdate())
+    except FiguresNeedPostgreSQL:
+        return {"pupil": pupil, "unavailable": True}
     return {
         "pupil": pupil,
         "summary": summary,
@@ -23,10 +27,11 @@ def _absence(pupil, period, audience):
 
 
 def _successes(pupil, period, audience):
-    return {
-        "pupil": pupil,
-        "summary": selectors.success_summary(pupil, period, timezone.localdate()),
-    }
+    try:
+        summary = selectors.success_summary(pupil, period, timezone.localdate())
+    except FiguresNeedPostgreSQL:
+        return {"pupil": pupil, "unavailable": True}
+    return {"pupil": pupil, "summary": summary}
 
 
 def register_sections() -> None:

@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "schoolplan.two_factor.TwoFactorMiddleware",
+    "absence.middleware.FiguresNeedPostgreSQLMiddleware",
     "csp.middleware.CSPMiddleware",
     # django-axes wants to be last, so it sees the outcome of every login.
     "axes.middleware.AxesMiddleware",
