@@ -162,6 +162,10 @@ class SuccessSummary:
     chart_width: int = chart.COUNT_WIDTH
     chart_height: int = chart.COUNT_HEIGHT
 
+    @property
+    def bars_markup(self) -> str:
+        return chart.count_bars_markup(self.bars)
+
 
 LATEST_SUCCESSES = 5
 
