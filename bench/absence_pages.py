@@ -66,14 +66,23 @@ def set_up_django(url: str) -> None:
 
     import django
     from django.conf import settings
+    from django.test.utils import override_settings
 
     django.setup()
-    settings.ROOT_URLCONF = "bench_urls"
-    settings.ALLOWED_HOSTS = ["testserver"]
-    settings.SECURE_SSL_REDIRECT = False
-    settings.STORAGES["staticfiles"] = {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-    }
+    # override_settings sends setting_changed, so the storages and URL resolver
+    # built during setup are dropped; a plain assignment would leave them, and
+    # the manifest storage then fails on a machine without collectstatic.
+    override_settings(
+        ROOT_URLCONF="bench_urls",
+        ALLOWED_HOSTS=["testserver"],
+        SECURE_SSL_REDIRECT=False,
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {
+                "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+            },
+        },
+    ).enable()
 
 
 # Attendance for every pupil and school day, drawn by PostgreSQL with a fixed
