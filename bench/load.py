@@ -2,14 +2,15 @@
 
     .venv/bin/python bench/load.py [--users 30] [--seconds 120] [--port 8765]
 
-Creates its own database (skoleplan_load), loads the demo school, starts
-gunicorn on 127.0.0.1 only, and lets each simulated staff member loop through
-a morning's work: open the pupil list and plans, write entries, save the
-morning register (when the absence app offers one) and, once a minute, one
-PDF export (when the plan offers one). The run is bounded by --seconds and by
---max-requests. Afterwards it prints requests per second, latency percentiles
-per kind of request and the errors, and checks that every entry and
-registration that got a success response is in the database.
+Creates its own database (--database, skoleplan_load by default), loads the
+demo school, starts gunicorn on 127.0.0.1 only, and lets each simulated staff
+member loop through a morning's work: open the pupil list and plans, write
+entries and save the morning register (when the absence app offers one).
+Leadership also exports a plan as PDF (when the plan offers one), first right
+after saving the register and then once a minute. The run is bounded by
+--seconds and by --max-requests. Afterwards it prints requests per second,
+latency percentiles per kind of request and the errors, and checks that every
+entry and registration that got a success response is in the database.
 """
 
 import argparse
@@ -33,7 +34,12 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 PASSWORD = "skoleplan-demo"
 TEACHERS = ["mette", "jonas", "sofie", "ahmad", "birgitte"]
-OFFICE = ["karen", "rasmus", "lene"]
+LEADER = "lene"
+# The leader comes first so that a short run with a few users still exports
+# PDFs. The first 30 accounts are 25 teachers, each coordinator twice and the
+# leader once.
+ACCOUNTS = [LEADER] + TEACHERS * 5 + ["karen", "rasmus"] * 2 + [LEADER]
+EXPORT_INTERVAL_SECONDS = 60
 CSRF_PATTERN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -268,7 +274,7 @@ def work(staff: Staff, deadline: float, max_requests: int, number: int) -> None:
 
     save_register(staff)
     step = 0
-    next_export = time.monotonic() + 60 if staff.username == "lene" else float("inf")
+    next_export = time.monotonic() if staff.username == LEADER else float("inf")
     while time.monotonic() < deadline and staff.results.requests < max_requests:
         step += 1
         pupil_id = staff.rng.choice(pupils)
@@ -283,7 +289,7 @@ def work(staff: Staff, deadline: float, max_requests: int, number: int) -> None:
             staff.timed("trivial page", "GET", "/konto/")
         if time.monotonic() >= next_export:
             export_pdf(staff, pupil_id)
-            next_export += 60
+            next_export += EXPORT_INTERVAL_SECONDS
         time.sleep(staff.rng.uniform(0.2, 1.0))
 
 
@@ -383,12 +389,11 @@ def main() -> None:
     try:
         results = Results()
         base = f"http://127.0.0.1:{options.port}"
-        accounts = TEACHERS * 5 + OFFICE * 2
         rng = random.Random(7)
         staff = [
             Staff(
                 base,
-                accounts[number % len(accounts)],
+                ACCOUNTS[number % len(ACCOUNTS)],
                 results,
                 random.Random(rng.random()),
             )

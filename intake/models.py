@@ -507,8 +507,6 @@ class IntakeAmendment(models.Model):
     section = models.CharField(_("section"), max_length=40)
     subject = models.CharField(_("what was changed"), max_length=300)
     reason = models.TextField(_("reason for the change"))
-    # NOTE: schoolplan.privacy.anonymise_pupil blanks text and char columns only,
-    # so this JSON keeps the before and after text of an anonymised pupil.
     changes = models.JSONField(_("changes"), default=list)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, verbose_name=_("author")

@@ -241,11 +241,21 @@ def anonymise_pupil(pupil: Pupil) -> None:
 
 
 def _scrub(instance: models.Model) -> None:
-    """Blank every free-text field and delete stored files of one row."""
+    """Blank every free-text field and delete stored files of one row.
+
+    JSON columns keep their shape, keys and numbers, but every string value in
+    them is blanked, because any of them may be free text, such as an intake
+    amendment's before and after values.
+    """
     changed = []
     for model_field in instance._meta.concrete_fields:
         if isinstance(model_field, models.FileField):
             _delete_files(instance)
+            continue
+        if isinstance(model_field, models.JSONField):
+            value = getattr(instance, model_field.attname)
+            setattr(instance, model_field.attname, _blank_json_strings(value))
+            changed.append(model_field.attname)
             continue
         free_text = isinstance(model_field, models.TextField) or (
             isinstance(model_field, models.CharField) and not model_field.choices
@@ -257,3 +267,14 @@ def _scrub(instance: models.Model) -> None:
         type(instance).objects.filter(pk=instance.pk).update(
             **{name: getattr(instance, name) for name in changed}
         )
+
+
+def _blank_json_strings(value):
+    """Return a copy of decoded JSON with every string value replaced by ""."""
+    if isinstance(value, str):
+        return ""
+    if isinstance(value, list):
+        return [_blank_json_strings(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _blank_json_strings(item) for key, item in value.items()}
+    return value
