@@ -7,6 +7,7 @@ runs, as it does for pupils with school refusal. The same seed always gives
 the same data; `populate` skips a school whose attendance is already loaded.
 """
 
+import logging
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -17,7 +18,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from absence import calendar, services
-from absence.figures import previous_quarter_start
+from absence.figures import FiguresNeedPostgreSQL, previous_quarter_start
 from absence.models import (
     FIRST_GRADE_WITH_LAST_LESSON,
     AbsenceRules,
@@ -31,6 +32,8 @@ from absence.models import (
 )
 from schoolplan import roles
 from schoolplan.models import Area, Entry, Goal, Pupil, School
+
+logger = logging.getLogger(__name__)
 
 DAYS_OF_ATTENDANCE = 365
 
@@ -310,11 +313,20 @@ def _contact(rng, pupil, row, outreach_staff) -> OutreachContact:
 
 
 def _mark_some_steps_done(rng, school: School, today: date, leader) -> None:
-    """Mark the previous quarter's steps done for some pupils, as a school would."""
+    """Mark the previous quarter's steps done for some pupils, as a school would.
+
+    The flags are computed in PostgreSQL, so on the SQLite quick start the
+    demo school has no steps marked done.
+    """
     from absence.flags import flags_for
 
     rules = AbsenceRules.objects.get(school=school)
     previous = previous_quarter_start(today)
+    try:
+        school_flags = flags_for(rules, today=today)
+    except FiguresNeedPostgreSQL:
+        logger.info("Skipped marking due steps done: the flags need PostgreSQL.")
+        return
     steps = [
         DueStepDone(
             pupil_id=flag.pupil_id,
@@ -324,7 +336,7 @@ def _mark_some_steps_done(rng, school: School, today: date, leader) -> None:
             done_at=_aware(flag.period_start + timedelta(days=80), time(13, 0)),
             note="Brev sendt til forældrene." if flag.kind == "warning" else "",
         )
-        for flag in flags_for(rules, today=today)
+        for flag in school_flags
         if flag.period_start == previous and rng.random() < 0.6
     ]
     DueStepDone.objects.bulk_create(steps)
