@@ -33,8 +33,8 @@ lint: install
 # Regenerate the Danish catalogues after changing translatable text.
 messages: install
 	for app in schoolplan intake absence; do \
-	  (cd $$app && ../$(PYTHON) ../manage.py makemessages -l da --no-obsolete); done
-	$(PYTHON) manage.py makemessages -l da --no-obsolete \
+	  (cd $$app && $(DEV_ENV) ../$(PYTHON) ../manage.py makemessages -l da --no-obsolete); done
+	$(DEV_ENV) $(PYTHON) manage.py makemessages -l da --no-obsolete \
 	  --ignore='schoolplan/*' --ignore='intake/*' --ignore='absence/*' \
 	  --ignore='.venv/*' --ignore='node_modules/*'
-	$(PYTHON) manage.py compilemessages --ignore='.venv/*' --ignore='node_modules/*'
+	$(DEV_ENV) $(PYTHON) manage.py compilemessages --ignore='.venv/*' --ignore='node_modules/*'

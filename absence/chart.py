@@ -127,7 +127,7 @@ def week_chart(
         # Label each month at its first Monday, and the first week unless a
         # month label follows too closely to leave room for it.
         if monday.day <= 7 or (index == 0 and monday.day <= 21):
-            label = date_format(monday, "M")
+            label = date_format(monday, "b")
             chart.month_ticks.append((LEFT + index * slot, label))
         monday += timedelta(days=7)
         index += 1
@@ -159,7 +159,7 @@ def week_chart(
         offset_days = (pupil_start - first_monday).days
         chart.start_x = LEFT + offset_days / 7 * slot
         chart.start_label = str(
-            _("Start %(date)s") % {"date": date_format(pupil_start, "j. M")}
+            _("Start %(date)s") % {"date": date_format(pupil_start, "j. b")}
         )
     else:
         chart.started_before = pupil_start < first_monday

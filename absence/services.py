@@ -281,7 +281,7 @@ def register_save(
             user=user,
             pupil_id=pupil_id,
             action=AccessLogEntry.Action.CHANGE,
-            what=f"attendance {day.isoformat()}",
+            what=str(_("attendance %(day)s") % {"day": day.isoformat()}),
         )
         for pupil_id in sorted(changed_pupils)
     )
@@ -328,7 +328,7 @@ def reason_record(
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=registration.pupil,
-        what=f"absence reason {registration.day.isoformat()}",
+        what=str(_("absence reason %(day)s") % {"day": registration.day.isoformat()}),
     )
     return registration
 
@@ -404,7 +404,7 @@ def outreach_create(
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=pupil,
-        what=f"outreach contact {contact.pk}",
+        what=str(_("outreach contact %(id)s") % {"id": contact.pk}),
     )
     return contact
 
@@ -443,7 +443,10 @@ def step_mark_done(
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=pupil,
-        what=f"absence step {kind} {period_start.isoformat()} done",
+        what=str(
+            _("step done: %(step)s from %(day)s")
+            % {"step": DueStepDone.Kind(kind).label, "day": period_start.isoformat()}
+        ),
     )
     return step
 

@@ -197,7 +197,7 @@ def question_set_revise(
     record_access(
         user,
         AccessLogEntry.Action.CHANGE,
-        what=f"question set version {new_set.version}",
+        what=str(_("question set version %(version)s") % {"version": new_set.version}),
     )
     return new_set
 
@@ -231,7 +231,10 @@ def intake_start(*, pupil: Pupil, user) -> Intake:
         return Intake.objects.get(pupil=pupil)
 
     record_access(
-        user, AccessLogEntry.Action.CHANGE, pupil=pupil, what="intake started"
+        user,
+        AccessLogEntry.Action.CHANGE,
+        pupil=pupil,
+        what=str(_("intake interview started")),
     )
     return intake
 
@@ -529,7 +532,10 @@ def intake_finish(*, intake: Intake, user) -> list[Goal]:
     Measurement.objects.filter(pk=locked.baseline_id).update(taken_on=locked.held_on)
 
     record_access(
-        user, AccessLogEntry.Action.CHANGE, pupil=locked.pupil, what="intake finished"
+        user,
+        AccessLogEntry.Action.CHANGE,
+        pupil=locked.pupil,
+        what=str(_("intake interview finished")),
     )
     return goals
 
@@ -589,7 +595,10 @@ def _amendment(intake, *, section, subject, reason, changes, user) -> IntakeAmen
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=intake.pupil,
-        what=f"intake {intake.pk} amended: {section}",
+        what=str(
+            _("intake interview %(id)s amended: %(section)s")
+            % {"id": intake.pk, "section": section}
+        ),
     )
     return amendment
 
@@ -730,6 +739,6 @@ def follow_up_create(
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=pupil,
-        what=f"follow-up {follow_up.pk} created",
+        what=str(_("follow-up %(id)s created") % {"id": follow_up.pk}),
     )
     return follow_up

@@ -136,7 +136,12 @@ def intake_detail(request, pupil_id: int):
     pupil = get_pupil_for_user(request.user, pupil_id)
     intake = selectors.intake_for_pupil(pupil)
 
-    record_access(request.user, AccessLogEntry.Action.VIEW, pupil=pupil, what="intake")
+    record_access(
+        request.user,
+        AccessLogEntry.Action.VIEW,
+        pupil=pupil,
+        what=_("intake interview"),
+    )
 
     context = {"pupil": pupil, "intake": intake, "today": timezone.localdate()}
     if intake is not None:
@@ -252,7 +257,10 @@ def intake_edit(request, pupil_id: int):
         return redirect("intake:intake_detail", intake.pupil_id)
 
     record_access(
-        request.user, AccessLogEntry.Action.VIEW, pupil=intake.pupil, what="intake"
+        request.user,
+        AccessLogEntry.Action.VIEW,
+        pupil=intake.pupil,
+        what=_("intake interview"),
     )
 
     return _edit_page(request, intake)

@@ -15,6 +15,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
@@ -80,7 +81,10 @@ def plan_export(request, pupil_id: int):
         form = _bound_form(request.GET)
 
     record_access(
-        request.user, AccessLogEntry.Action.VIEW, pupil=pupil, what="plan export page"
+        request.user,
+        AccessLogEntry.Action.VIEW,
+        pupil=pupil,
+        what=_("plan export page"),
     )
 
     preview_query = audience_label = ""
@@ -128,7 +132,8 @@ def plan_export_preview(request, pupil_id: int):
         request.user,
         AccessLogEntry.Action.VIEW,
         pupil=pupil,
-        what=f"plan PDF preview for {audience}",
+        what=_("plan PDF preview for %(audience)s")
+        % {"audience": Audience(audience).label},
     )
 
     html = documents.render_plan_html(
@@ -168,6 +173,6 @@ def plan_export_download(request, pupil_id: int, export_id: int):
         request.user,
         AccessLogEntry.Action.EXPORT,
         pupil=export.pupil,
-        what=f"plan PDF {export.pk} downloaded again",
+        what=_("plan PDF %(id)s downloaded again") % {"id": export.pk},
     )
     return _pdf_response(data, export.file_name)

@@ -78,6 +78,10 @@ def _validate(audience: str, period: Period) -> None:
         raise ValidationError({"date_to": PERIOD_REVERSED})
 
 
+# How an export was made, as the access log names it.
+VIA_LABELS = {"web": _("in the browser"), "command": _("from the command line")}
+
+
 def plan_export_create(
     *,
     pupil: Pupil,
@@ -122,10 +126,16 @@ def plan_export_create(
                 user,
                 AccessLogEntry.Action.EXPORT,
                 pupil=pupil,
-                what=(
-                    f"plan PDF {export.pk} for {audience}, "
-                    f"{period.start:%Y-%m-%d} to {period.end:%Y-%m-%d} ({via})"
-                ),
+                what=_(
+                    "plan PDF %(id)s for %(audience)s, %(start)s to %(end)s (%(via)s)"
+                )
+                % {
+                    "id": export.pk,
+                    "audience": Audience(audience).label,
+                    "start": period.start.isoformat(),
+                    "end": period.end.isoformat(),
+                    "via": VIA_LABELS.get(via, via),
+                },
             )
     except BaseException:
         # No row refers to the file, so it must not stay behind.

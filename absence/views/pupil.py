@@ -38,7 +38,9 @@ def pupil_absence(request, pupil_id: int):
         pupil, today, since=since
     )
 
-    record_access(request.user, AccessLogEntry.Action.VIEW, pupil=pupil, what="absence")
+    record_access(
+        request.user, AccessLogEntry.Action.VIEW, pupil=pupil, what=_("absence")
+    )
     context = {
         "pupil": pupil,
         "summary": summary,
@@ -186,7 +188,7 @@ def statement(request, pupil_id: int, day: date):
         request.user,
         AccessLogEntry.Action.VIEW,
         pupil=pupil,
-        what=f"absence statement {start.isoformat()}",
+        what=_("absence statement from %(day)s") % {"day": start.isoformat()},
     )
     context = {
         "pupil": pupil,

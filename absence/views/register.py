@@ -117,7 +117,7 @@ def register(request, group_id: int):
                 user=request.user,
                 pupil=row.pupil,
                 action=AccessLogEntry.Action.VIEW,
-                what=f"attendance register {day.isoformat()}",
+                what=_("attendance register %(day)s") % {"day": day.isoformat()},
             )
             for row in rows
         )
@@ -296,7 +296,7 @@ def awaiting(request):
         registration.overdue = registration.deadline < today
 
     record_access(
-        request.user, AccessLogEntry.Action.VIEW, what="fravær der afventer årsag"
+        request.user, AccessLogEntry.Action.VIEW, what=_("absences awaiting a reason")
     )
     context = {"registrations": registrations, "today": today, "rules": rules}
     return render(request, "absence/awaiting.html", context)
@@ -344,7 +344,7 @@ def reason_record(request, registration_id: int):
         request.user,
         AccessLogEntry.Action.VIEW,
         pupil=pupil,
-        what=f"absence {registration.day.isoformat()}",
+        what=_("absence %(day)s") % {"day": registration.day.isoformat()},
     )
     context = {
         "registration": registration,

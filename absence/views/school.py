@@ -57,7 +57,7 @@ def dashboard(request):
         body = render_to_string("absence/_dashboard_body.html", body_context, request)
         cache.set(key, body, DASHBOARD_CACHE_SECONDS)
 
-    record_access(request.user, AccessLogEntry.Action.VIEW, what="absence dashboard")
+    record_access(request.user, AccessLogEntry.Action.VIEW, what=_("absence dashboard"))
     context = {
         # The body was rendered (and escaped) by our own template above.
         "body": mark_safe(body),
@@ -168,7 +168,8 @@ def export_csv(request):
     record_access(
         request.user,
         AccessLogEntry.Action.EXPORT,
-        what=f"absence CSV {start.isoformat()} to {end.isoformat()}",
+        what=_("absence CSV %(start)s to %(end)s")
+        % {"start": start.isoformat(), "end": end.isoformat()},
     )
     return response
 

@@ -115,7 +115,7 @@ def test_statement_lists_every_absent_day(client_for, leader, truant):
     assert page.count("<tr>") >= len(days)
     assert "100,0 %" in page
     assert AccessLogEntry.objects.filter(
-        pupil=truant, what__startswith="absence statement"
+        pupil=truant, what__startswith="fraværsopgørelse fra "
     ).exists()
 
 

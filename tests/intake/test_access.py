@@ -171,3 +171,15 @@ def test_outsider_edits_only_own_school_questions(client_for, outsider, school):
 
     assert not QuestionSet.objects.filter(school=school).exists()
     assert QuestionSet.objects.filter(school__name="Nabo-skolen", version=2).exists()
+
+
+def test_intake_view_logged_in_danish(client_for, coordinator, pupil):
+    from schoolplan.models import AccessLogEntry
+
+    _prepare("draft", pupil, coordinator)
+    client_for(coordinator).get(reverse("intake:intake_detail", args=[pupil.pk]))
+
+    whats = set(
+        AccessLogEntry.objects.filter(pupil=pupil).values_list("what", flat=True)
+    )
+    assert "opstartssamtale" in whats

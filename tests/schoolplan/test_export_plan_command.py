@@ -56,7 +56,7 @@ def test_command_writes_and_records_pdf(export_root, tmp_path, pupil, teacher, l
             user=leader, pupil=pupil, action=AccessLogEntry.Action.EXPORT
         )
         .get()
-        .what.endswith("(command)")
+        .what.endswith("(fra kommandolinjen)")
     )
 
 

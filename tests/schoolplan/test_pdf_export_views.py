@@ -138,7 +138,7 @@ def test_preview_recorded_in_access_log(client_for, leader, pupil):
         user=leader,
         pupil=pupil,
         action=AccessLogEntry.Action.VIEW,
-        what="plan PDF preview for caseworker",
+        what="forhåndsvisning af PDF til Sagsbehandler",
     ).exists()
 
 
@@ -212,7 +212,8 @@ def test_export_recorded_in_access_log(export_root, client_for, leader, pupil):
     assert entry.pupil == pupil
     assert (
         entry.what
-        == f"plan PDF {export.pk} for parents, 2026-08-01 to 2027-07-31 (web)"
+        == f"PDF {export.pk} af planen til Forældre, perioden 2026-08-01–2027-07-31 "
+        "(i browseren)"
     )
 
 
@@ -305,7 +306,7 @@ def test_stored_export_download_recorded(client_for, coordinator, stored_export)
     assert AccessLogEntry.objects.filter(
         user=coordinator,
         action=AccessLogEntry.Action.EXPORT,
-        what=f"plan PDF {stored_export.pk} downloaded again",
+        what=f"PDF {stored_export.pk} af planen hentet igen",
     ).exists()
 
 

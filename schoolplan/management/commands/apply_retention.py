@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from schoolplan.models import AccessLogEntry
 from schoolplan.privacy import anonymise_pupil, delete_pupil, retention_plan
@@ -51,7 +52,12 @@ class Command(BaseCommand):
                     user=None,
                     pupil=pupil if anonymise else None,
                     action=AccessLogEntry.Action.DELETE,
-                    what=f"retention: pupil {pupil.pk} {verb}d by apply_retention",
+                    what=(
+                        _("pupil %(id)s anonymised by the retention rule")
+                        if anonymise
+                        else _("pupil %(id)s deleted by the retention rule")
+                    )
+                    % {"id": pupil.pk},
                 )
 
         if not dry_run:
