@@ -5,6 +5,7 @@ Each test renders a real PDF with WeasyPrint and reads its text back with pypdf.
 
 import io
 import re
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from schoolplan import documents, roles, sections
-from schoolplan.models import Amendment, Entry, FrontPage
+from schoolplan.models import Amendment, Entry, FrontPage, School
 from schoolplan.sections import Audience, Period, Section
 from tests.factories import EntryFactory, GoalFactory, make_staff
 from tests.pdf_reading import (
@@ -381,3 +382,47 @@ def test_long_word_in_table_cell_wraps(pupil):
 
     assert first_name not in text, "the name ran past the margin on one line"
     assert first_name in re.sub(r"\s+", "", text)
+
+
+RIGHT_TO_LEFT_OVERRIDE = "\u202e"
+
+
+def test_bidi_override_stays_in_its_text(pupil, teacher, leader):
+    # WeasyPrint lays out each text node on its own. An unpaired override thus
+    # reverses the template text after the value in the same text node, such
+    # as the document id after the school name in the footer.
+    School.objects.filter(pk=pupil.school_id).update(
+        name=f"Kanon{RIGHT_TO_LEFT_OVERRIDE}skolen"
+    )
+    pupil.group.name = f"Ege{RIGHT_TO_LEFT_OVERRIDE}holdet"
+    pupil.group.save()
+    pupil.refresh_from_db()
+    author = make_staff(
+        school=pupil.school,
+        role=roles.TEACHER,
+        groups=[pupil.group],
+        username="omvendt",
+        first_name="Anna",
+        last_name=f"Ho{RIGHT_TO_LEFT_OVERRIDE}lm",
+    )
+    entry_text = f"Før {RIGHT_TO_LEFT_OVERRIDE}efter"
+    entry = EntryFactory(
+        pupil=pupil, author=author, text=entry_text, shared_with_parents=True
+    )
+
+    reference = uuid.UUID("0123abcd-0000-4000-8000-000000000000")
+
+    pdf = documents.render_plan(
+        pupil, PERIOD, Audience.INTERNAL, made_by=leader, reference=reference
+    ).pdf
+
+    pages = page_texts(pdf)
+    footer = "Kanonskolen · dokument 0123abcd"
+    for number, text in enumerate(pages, start=1):
+        assert footer in text, f"the footer of page {number} is reordered"
+    text = _flat("\n".join(pages))
+    assert "Egeholdet · 6. klasse" in text
+    assert "Anna Holm · Delt med forældre" in text
+    assert "Før efter" in text
+    entry.refresh_from_db()
+    assert entry.text == entry_text, "the stored text lost its control character"
