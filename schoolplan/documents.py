@@ -37,6 +37,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from schoolplan.bidi import drop_unpaired_bidi_controls_in_html
 from schoolplan.models import Pupil
 from schoolplan.sections import Audience, Period, render_context
 
@@ -398,7 +399,11 @@ def plan_document_context(
 
 
 def render_plan_html(pupil, period, audience, *, made_by, made_at, reference, logo_url):
-    """Return the plan document as HTML, in the school's language (Danish)."""
+    """Return the plan document as HTML, in the school's language (Danish).
+
+    Bidi controls that staff text leaves unpaired are dropped, so that they
+    cannot print the text after them backwards. The stored text keeps them.
+    """
     context = plan_document_context(
         pupil,
         period,
@@ -409,7 +414,9 @@ def render_plan_html(pupil, period, audience, *, made_by, made_at, reference, lo
         logo_url=logo_url,
     )
     with translation.override(settings.LANGUAGE_CODE):
-        return render_to_string("schoolplan/pdf/document.html", context)
+        html = render_to_string("schoolplan/pdf/document.html", context)
+
+    return drop_unpaired_bidi_controls_in_html(html)
 
 
 def render_plan(

@@ -12,6 +12,9 @@ from schoolplan.sections import Audience, Period, school_year_of
 
 ENTRY_DATE_IN_FUTURE = _("The date cannot be later than today.")
 DATE_TOO_LATE = _("The date is too far ahead. Write a date within five years.")
+PERIOD_DATE_TOO_LATE = _(
+    "The date is too far ahead. Write a date within a year from today."
+)
 DATE_TOO_EARLY = _("The date is too far back. Write a date from 2000 or later.")
 PERIOD_REVERSED = _("The end of the period is before its start.")
 GOAL_HAS_SUB_GOALS = _(
@@ -20,6 +23,10 @@ GOAL_HAS_SUB_GOALS = _(
 )
 
 EARLIEST_DATE = date(2000, 1, 1)
+# A period, such as that of a plan export or a log filter, may reach a year
+# ahead. The default period, the current school year, ends on 31 July at most
+# 365 days after today, so it always passes.
+PERIOD_DAYS_AHEAD = 365
 MAX_TEXT_LENGTH = 20_000
 
 
@@ -30,15 +37,21 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
-def _check_date_range(value: date | None, *, allow_future_days: int | None) -> None:
+def _check_date_range(
+    value: date | None,
+    *,
+    allow_future_days: int | None,
+    too_late_message=DATE_TOO_LATE,
+) -> None:
     if value is None:
         return
     if value < EARLIEST_DATE:
         raise forms.ValidationError(DATE_TOO_EARLY)
     if allow_future_days is not None:
         if value > timezone.localdate() + timedelta(days=allow_future_days):
-            message = ENTRY_DATE_IN_FUTURE if allow_future_days == 0 else DATE_TOO_LATE
-            raise forms.ValidationError(message)
+            if allow_future_days == 0:
+                raise forms.ValidationError(ENTRY_DATE_IN_FUTURE)
+            raise forms.ValidationError(too_late_message)
 
 
 def _check_period(form: forms.Form, cleaned: dict) -> None:
@@ -46,7 +59,11 @@ def _check_period(form: forms.Form, cleaned: dict) -> None:
     start, end = cleaned.get("date_from"), cleaned.get("date_to")
     for name in ("date_from", "date_to"):
         try:
-            _check_date_range(cleaned.get(name), allow_future_days=None)
+            _check_date_range(
+                cleaned.get(name),
+                allow_future_days=PERIOD_DAYS_AHEAD,
+                too_late_message=PERIOD_DATE_TOO_LATE,
+            )
         except forms.ValidationError as error:
             form.add_error(name, error)
     if start and end and end < start:

@@ -1,5 +1,6 @@
 """The plan section that sets the baseline against the follow-ups."""
 
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,8 +12,10 @@ from django.urls import reverse
 
 from intake import progress, selectors, services
 from intake.plan_sections import _progression
+from schoolplan import documents
 from schoolplan.sections import Audience, Period, sections_for
 from tests.intake.conftest import HELD_ON, fill_minimum, questions_for
+from tests.pdf_reading import full_text
 
 UNTIL = date(2027, 6, 30)
 PERIOD = Period(date(2026, 8, 1), UNTIL)
@@ -190,6 +193,29 @@ def test_pdf_rendering_has_no_links(finished, coordinator):
     assert "<a " not in pdf_html
     assert "<script" not in pdf_html
     assert "<a " in page_html
+
+
+def test_pdf_wraps_long_question_and_note(finished, coordinator, leader):
+    # More than 250 letters without a space: far wider than the question column.
+    question_text = "Spørgsmål" + "abcdefghij" * 25 + "Slut"
+    note = "Note" + "klmnopqrst" * 30 + "Slut"
+    question = questions_for(finished)[0]
+    question.text = question_text
+    question.save(update_fields=["text"])
+    _follow_up(finished, coordinator, 40, 6, note=note)
+
+    pdf = documents.render_plan_pdf(
+        finished.pupil, PERIOD, Audience.INTERNAL, made_by=leader
+    )
+
+    # pypdf reads back glyphs drawn past the margin as well, so a word cut off
+    # at the margin still reads whole, but on one line.
+    text = full_text(pdf)
+    joined = re.sub(r"\s+", "", text)
+    assert question_text not in text, "the question ran past the margin"
+    assert question_text in joined
+    assert note not in text, "the note ran past the margin"
+    assert note in joined
 
 
 def test_plan_page_shows_section(client_for, teacher, finished, coordinator):

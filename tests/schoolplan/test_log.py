@@ -87,6 +87,18 @@ def test_log_filter_by_period(client_for, teacher, pupil):
     assert _log_ids(response) == [inside.pk]
 
 
+def test_log_far_period_end_shows_message(client_for, teacher, pupil):
+    EntryFactory(pupil=pupil, author=teacher)
+
+    response = _plan(
+        client_for(teacher), pupil, date_from="2026-10-01", date_to="9999-12-31"
+    )
+
+    assert response.status_code == 200
+    assert str(forms.PERIOD_DATE_TOO_LATE) in response.content.decode()
+    assert len(_log_ids(response)) == 1
+
+
 def test_log_reversed_period_shows_message(client_for, teacher, pupil):
     EntryFactory(pupil=pupil, author=teacher)
 

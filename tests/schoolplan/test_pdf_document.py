@@ -5,6 +5,7 @@ Each test renders a real PDF with WeasyPrint and reads its text back with pypdf.
 
 import io
 import re
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 
@@ -13,10 +14,10 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
-from schoolplan import documents, sections
-from schoolplan.models import Amendment, Entry, FrontPage
+from schoolplan import documents, roles, sections
+from schoolplan.models import Amendment, Entry, FrontPage, School
 from schoolplan.sections import Audience, Period, Section
-from tests.factories import EntryFactory
+from tests.factories import EntryFactory, GoalFactory, make_staff
 from tests.pdf_reading import (
     fonts,
     full_text,
@@ -338,3 +339,90 @@ def test_staff_markup_printed_as_text(pupil, teacher, leader):
     assert "root:" not in text
     assert image_count(pdf) == 0
     assert link_targets(pdf) == []
+
+
+def _long_word(start: str) -> str:
+    """Return a word of more than 300 letters, far wider than an A4 line."""
+    return start + "abcdefghij" * 30 + "Slut"
+
+
+def test_long_words_wrap_and_stay_whole(pupil, teacher, leader):
+    words = {
+        place: _long_word(place.capitalize())
+        for place in ("notat", "tilfojelse", "overblik", "ressourcer", "succes")
+    }
+    entry = EntryFactory(pupil=pupil, author=teacher, text=f"Se {words['notat']} her.")
+    Amendment.objects.create(entry=entry, author=teacher, text=words["tilfojelse"])
+    FrontPage.objects.create(
+        pupil=pupil, overview=words["overblik"], resources=words["ressourcer"]
+    )
+    GoalFactory(pupil=pupil, success_criteria=words["succes"])
+
+    text = full_text(_render(pupil, Audience.INTERNAL, leader).pdf)
+
+    # pypdf reads back glyphs drawn past the margin as well, so a word cut off
+    # at the margin still reads whole, but on one line.
+    joined = re.sub(r"\s+", "", text)
+    for place, word in words.items():
+        assert word not in text, f"the long word in {place} ran past the margin"
+        assert word in joined, f"letters of the long word in {place} are missing"
+
+
+def test_long_word_in_table_cell_wraps(pupil):
+    # The cover and the end of the document name the maker in a table cell.
+    first_name = _long_word("Navn")[:150]
+    maker = make_staff(
+        school=pupil.school,
+        role=roles.LEADERSHIP,
+        username="lang",
+        first_name=first_name,
+    )
+
+    text = full_text(_render(pupil, Audience.INTERNAL, maker).pdf)
+
+    assert first_name not in text, "the name ran past the margin on one line"
+    assert first_name in re.sub(r"\s+", "", text)
+
+
+RIGHT_TO_LEFT_OVERRIDE = "\u202e"
+
+
+def test_bidi_override_stays_in_its_text(pupil, teacher, leader):
+    # WeasyPrint lays out each text node on its own. An unpaired override thus
+    # reverses the template text after the value in the same text node, such
+    # as the document id after the school name in the footer.
+    School.objects.filter(pk=pupil.school_id).update(
+        name=f"Kanon{RIGHT_TO_LEFT_OVERRIDE}skolen"
+    )
+    pupil.group.name = f"Ege{RIGHT_TO_LEFT_OVERRIDE}holdet"
+    pupil.group.save()
+    pupil.refresh_from_db()
+    author = make_staff(
+        school=pupil.school,
+        role=roles.TEACHER,
+        groups=[pupil.group],
+        username="omvendt",
+        first_name="Anna",
+        last_name=f"Ho{RIGHT_TO_LEFT_OVERRIDE}lm",
+    )
+    entry_text = f"Før {RIGHT_TO_LEFT_OVERRIDE}efter"
+    entry = EntryFactory(
+        pupil=pupil, author=author, text=entry_text, shared_with_parents=True
+    )
+
+    reference = uuid.UUID("0123abcd-0000-4000-8000-000000000000")
+
+    pdf = documents.render_plan(
+        pupil, PERIOD, Audience.INTERNAL, made_by=leader, reference=reference
+    ).pdf
+
+    pages = page_texts(pdf)
+    footer = "Kanonskolen · dokument 0123abcd"
+    for number, text in enumerate(pages, start=1):
+        assert footer in text, f"the footer of page {number} is reordered"
+    text = _flat("\n".join(pages))
+    assert "Egeholdet · 6. klasse" in text
+    assert "Anna Holm · Delt med forældre" in text
+    assert "Før efter" in text
+    entry.refresh_from_db()
+    assert entry.text == entry_text, "the stored text lost its control character"

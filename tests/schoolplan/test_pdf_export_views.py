@@ -3,7 +3,7 @@
 import hashlib
 import io
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -11,7 +11,7 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from schoolplan import documents, exports, privacy
+from schoolplan import documents, exports, forms, privacy
 from schoolplan.models import AccessLogEntry, PlanExport
 from schoolplan.sections import Audience, school_year_of
 from tests.factories import EntryFactory, PupilFactory
@@ -87,6 +87,63 @@ def test_export_page_reports_reversed_period(client_for, leader, pupil):
 
     assert response.context["preview_query"] == ""
     assert "Periodens slutning ligger før dens start." in response.content.decode()
+
+
+def test_export_page_rejects_far_period_end(client_for, leader, pupil):
+    query = {"audience": "parents", "date_from": "2026-08-01", "date_to": "9999-12-31"}
+
+    response = client_for(leader).get(_export_url(pupil), query)
+
+    assert response.context["preview_query"] == ""
+    assert str(forms.PERIOD_DATE_TOO_LATE) in response.content.decode()
+    assert "inden for et år fra i dag" in response.content.decode()
+
+
+def test_export_post_rejects_far_period_end(client_for, leader, pupil, export_root):
+    client = client_for(leader)
+
+    response = _post_export(client, pupil, date_to="9999-12-31")
+
+    assert response.status_code == 200
+    assert str(forms.PERIOD_DATE_TOO_LATE) in response.content.decode()
+    assert not PlanExport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("days_ahead", "valid"),
+    [(forms.PERIOD_DAYS_AHEAD, True), (forms.PERIOD_DAYS_AHEAD + 1, False)],
+)
+@pytest.mark.parametrize("name", ["date_from", "date_to"])
+def test_export_form_period_bound(name, days_ahead, valid):
+    today = timezone.localdate()
+    data = {
+        "audience": Audience.PARENTS,
+        "date_from": today.isoformat(),
+        "date_to": today.isoformat(),
+    }
+    data[name] = (today + timedelta(days=days_ahead)).isoformat()
+    if name == "date_from":
+        data["date_to"] = data["date_from"]
+
+    form = forms.PlanExportForm(data)
+
+    assert form.is_valid() is valid, form.errors
+    if not valid:
+        assert form.errors[name] == [str(forms.PERIOD_DATE_TOO_LATE)]
+
+
+@pytest.mark.parametrize(
+    "today", [date(2026, 8, 1), date(2027, 8, 1), date(2028, 7, 31)]
+)
+def test_export_form_default_year_within_bound(monkeypatch, today):
+    # 1 August is the day the school year ends furthest ahead, 365 days away
+    # when the next February has 29 days.
+    monkeypatch.setattr(timezone, "localdate", lambda: today)
+
+    form = forms.PlanExportForm(forms.PlanExportForm.initial_data(today))
+
+    assert form.is_valid(), form.errors
+    assert form.period == school_year_of(today)
 
 
 # The preview
