@@ -52,7 +52,7 @@ LAST_LESSON_GRADES = _("Only grades 7-10 are registered in the last lesson.")
 REASON_NOT_AWAITED = _("Choose the group the reason puts the absence in.")
 NOT_AN_ABSENCE = _("Only an absence can be given a reason.")
 REASON_DATE_INVALID = _("The reason cannot be given before the absence or after today.")
-SUCCESS_NEEDS_TEXT = _("Choose the pattern the pupil broke, or write what happened.")
+SUCCESS_NEEDS_TEXT = _("Write what happened when the pattern is “something else”.")
 GOAL_OF_OTHER_PUPIL = _("The goal belongs to another pupil.")
 CONTACT_IN_FUTURE = _("The contact cannot be later than now.")
 YEAR_OVERLAPS = _("The school year overlaps another school year of the school.")
@@ -367,7 +367,7 @@ def success_create(
         text = what_happened
     else:
         text = f"{label}. {what_happened}".strip() if what_happened else f"{label}."
-    success.entry = schoolplan_services.entry_create(
+    entry = schoolplan_services.entry_create(
         pupil=pupil,
         author=user,
         kind=Entry.Kind.SUCCESS,
@@ -376,6 +376,12 @@ def success_create(
         areas=[area],
         goal=goal,
     )
+    # entry_create returns the earlier entry when the same form was sent
+    # twice; its success is then the one already recorded.
+    existing = Success.objects.filter(entry=entry).first()
+    if existing:
+        return existing
+    success.entry = entry
     success.save()
     bump_data_version(pupil.school_id)
     return success

@@ -1,7 +1,7 @@
 """Writes to the school plan; each function validates first, inside a transaction."""
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -35,6 +35,10 @@ AMEND_NOT_ALLOWED = _(
     "Only the author, coordinators and leadership may amend or strike entries."
 )
 GOAL_OF_OTHER_PUPIL = _("The goal belongs to another pupil.")
+
+# An identical entry by the same author within this window is taken as the
+# same form sent again, not as a new entry.
+REPEATED_SUBMISSION_WINDOW = timedelta(minutes=2)
 
 
 class StaleEditError(Exception):
@@ -83,6 +87,22 @@ def entry_create(
     shared_with_municipality: bool = False,
 ) -> Entry:
     _check_goal(pupil, goal)
+
+    # A form sent twice (a double click, or a retry on a slow network) must not
+    # write the entry twice. The pupil's row lock serialises concurrent saves,
+    # so the second one finds the first and returns it.
+    Pupil.objects.select_for_update().filter(pk=pupil.pk).exists()
+    repeated = Entry.objects.filter(
+        pupil=pupil,
+        author=author,
+        kind=kind,
+        text=text,
+        concerns_date=concerns_date,
+        struck_at__isnull=True,
+        created_at__gte=timezone.now() - REPEATED_SUBMISSION_WINDOW,
+    ).first()
+    if repeated:
+        return repeated
 
     entry = Entry(
         pupil=pupil,

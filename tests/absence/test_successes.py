@@ -44,6 +44,18 @@ def test_success_is_also_written_to_the_log(client_for, teacher, pupil):
     assert list(entry.areas.values_list("code", flat=True)) == [Area.Code.ATTENDANCE]
 
 
+def test_success_form_sent_twice_saves_once(client_for, teacher, pupil):
+    client = client_for(teacher)
+
+    first = client.post(success_url(pupil), success_data())
+    second = client.post(success_url(pupil), success_data())
+
+    assert first.status_code == 302
+    assert second.status_code == 302
+    assert Success.objects.count() == 1
+    assert Entry.objects.filter(kind=Entry.Kind.SUCCESS).count() == 1
+
+
 def test_success_from_register_returns_to_register(client_for, teacher, pupil, group):
     register_url = reverse("absence:register", args=[group.pk]) + "?day=2026-03-10"
     query = f"?day=2026-03-10&next={quote(register_url)}"

@@ -154,6 +154,49 @@ def test_entry_form_creates_entry_with_defaults(client_for, teacher, pupil):
     assert entry.is_internal
 
 
+def test_entry_form_sent_twice_saves_once(client_for, teacher, pupil):
+    client = client_for(teacher)
+    data = {
+        "concerns_date": timezone.localdate().isoformat(),
+        "kind": "daily",
+        "text": "Dobbeltklik på en langsom forbindelse.",
+    }
+    url = reverse("schoolplan:entry_create", args=[pupil.pk])
+
+    first = client.post(url, data)
+    second = client.post(url, data)
+
+    entry = Entry.objects.get(pupil=pupil)
+    assert first.status_code == 302
+    assert second.url == first.url
+    assert second.url.endswith(f"#entry-{entry.pk}")
+
+
+def test_same_text_later_is_new_entry(teacher, pupil):
+    text = "Samme tekst, skrevet igen senere."
+    first = services.entry_create(
+        pupil=pupil,
+        author=teacher,
+        kind="daily",
+        text=text,
+        concerns_date=timezone.localdate(),
+    )
+    Entry.objects.filter(pk=first.pk).update(
+        created_at=timezone.now() - services.REPEATED_SUBMISSION_WINDOW
+    )
+
+    second = services.entry_create(
+        pupil=pupil,
+        author=teacher,
+        kind="daily",
+        text=text,
+        concerns_date=timezone.localdate(),
+    )
+
+    assert second.pk != first.pk
+    assert Entry.objects.filter(pupil=pupil).count() == 2
+
+
 def test_entry_form_date_defaults_to_copenhagen_today(client_for, teacher, pupil):
     response = client_for(teacher).get(
         reverse("schoolplan:entry_create", args=[pupil.pk])
