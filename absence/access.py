@@ -6,29 +6,16 @@ leadership changes the absence rules.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from schoolplan import roles
-from schoolplan.access import school_of
+from schoolplan.access import visible_groups
 from schoolplan.models import PupilGroup
 
 GROUP_NOT_FOUND = _("The group does not exist, or you do not work with it.")
 WHOLE_SCHOOL_ONLY = _("Only coordinators and leadership may open this page.")
 LEADERSHIP_ONLY = _("Only leadership may change the absence rules.")
-
-
-def visible_groups(user) -> QuerySet[PupilGroup]:
-    school = school_of(user)
-    if school is None or roles.role_of(user) is None:
-        return PupilGroup.objects.none()
-
-    groups = PupilGroup.objects.filter(school=school)
-    if not roles.sees_whole_school(user):
-        groups = groups.filter(staff=user)
-
-    return groups.order_by("name")
 
 
 def get_group_for_user(user, group_id) -> PupilGroup:

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from schoolplan import roles
-from schoolplan.models import Entry, PlanExport, Pupil, School
+from schoolplan.models import Entry, PlanExport, Pupil, PupilGroup, School
 
 PUPIL_NOT_FOUND = _("The pupil does not exist, or you do not have access to the pupil.")
 FRONT_PAGE_DENIED = _("Only coordinators and leadership may edit the front page.")
@@ -21,6 +21,19 @@ EXPORT_DENIED = _("Only coordinators and leadership may export the plan as a PDF
 def school_of(user) -> School | None:
     staff = getattr(user, "staff", None)
     return staff.school if staff is not None else None
+
+
+def visible_groups(user) -> QuerySet[PupilGroup]:
+    """Return the groups whose pupils the user sees, by name."""
+    school = school_of(user)
+    if school is None or roles.role_of(user) is None:
+        return PupilGroup.objects.none()
+
+    groups = PupilGroup.objects.filter(school=school)
+    if not roles.sees_whole_school(user):
+        groups = groups.filter(staff=user)
+
+    return groups.order_by("name")
 
 
 def visible_pupils(user) -> QuerySet[Pupil]:

@@ -18,7 +18,7 @@ from schoolplan.access import (
     get_entry_for_user,
     get_pupil_for_user,
     require_front_page_editor,
-    school_of,
+    visible_groups,
 )
 from schoolplan.audit import record_access
 from schoolplan.forms import (
@@ -31,7 +31,7 @@ from schoolplan.forms import (
     LogFilterForm,
     StrikeForm,
 )
-from schoolplan.models import AccessLogEntry, Challenge, Goal, PupilGroup
+from schoolplan.models import AccessLogEntry, Challenge, Goal
 from schoolplan.sections import Audience, render_context, school_year_of
 
 ENTRIES_PER_PAGE = 25
@@ -49,7 +49,7 @@ def _page_number(request) -> int:
 def pupil_list(request):
     # PostgreSQL rejects NUL in text, so it is dropped rather than sent along.
     search = request.GET.get("q", "").replace("\x00", "").strip()[:100]
-    groups = PupilGroup.objects.filter(school=school_of(request.user))
+    groups = visible_groups(request.user)
     try:
         group_id = int(request.GET["group"])
     except (KeyError, ValueError):

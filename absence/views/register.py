@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from absence import calendar, selectors, services
-from absence.access import get_group_for_user, visible_groups
+from absence.access import get_group_for_user
 from absence.dates import in_supported_range
 from absence.figures import rules_for, school_day_span
 from absence.forms import (
@@ -24,7 +24,7 @@ from absence.forms import (
 )
 from absence.models import LEGAL_GROUPS, Registration
 from absence.views.helpers import safe_next_url
-from schoolplan.access import get_pupil_for_user, school_of
+from schoolplan.access import get_pupil_for_user, school_of, visible_groups
 from schoolplan.audit import record_access
 from schoolplan.models import AccessLogEntry
 from schoolplan.services import StaleEditError
@@ -144,6 +144,8 @@ def register(request, group_id: int):
         "awaiting": awaiting_list,
         "awaiting_count": awaiting_count,
         "deadline_days": rules.reason_deadline_days,
+        "day_starts": school_day[0],
+        "day_ends": school_day[1],
         "register_url": _register_url(group.pk, day),
     }
     return render(request, "absence/register.html", context)

@@ -41,6 +41,15 @@ def test_pupil_list_shows_only_own_groups(client_for, teacher, pupil, other_pupi
     assert "Åse Østergaard" not in content
 
 
+def test_pupil_list_offers_only_own_groups(
+    client_for, teacher, group, other_group, pupil
+):
+    response = client_for(teacher).get(reverse("schoolplan:pupil_list"))
+
+    assert list(response.context["groups"]) == [group]
+    assert f'value="{other_group.pk}"' not in response.content.decode()
+
+
 def test_coordinator_sees_whole_school(client_for, coordinator, pupil, other_pupil):
     response = client_for(coordinator).get(reverse("schoolplan:pupil_list"))
 

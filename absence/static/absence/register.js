@@ -17,11 +17,17 @@
     return String(number).padStart(2, "0");
   }
 
+  // The current time is filled in only while the school day is on; later in
+  // the day the teacher registers from memory, and a time after the day's end
+  // would be rejected by the server.
   function fillCurrentTime(wrapper) {
     var input = wrapper && wrapper.querySelector("input[type=time]");
-    if (input && !input.value && document.querySelector("[data-register-today]")) {
-      var now = new Date();
-      input.value = pad(now.getHours()) + ":" + pad(now.getMinutes());
+    var form = document.querySelector("[data-register-today]");
+    if (!input || input.value || !form) return;
+    var now = new Date();
+    var clock = pad(now.getHours()) + ":" + pad(now.getMinutes());
+    if (clock > form.dataset.dayStarts && clock < form.dataset.dayEnds) {
+      input.value = clock;
     }
   }
 
