@@ -362,6 +362,24 @@ def success_create(
     )
     success.full_clean(exclude=["entry"])
 
+    # The same form sent twice returns the success already recorded; see
+    # schoolplan.services.entry_create, whose pupil lock serialises this too.
+    schoolplan_services.lock_pupil(pupil)
+    repeated = Success.objects.filter(
+        pupil=pupil,
+        seen_by=user,
+        day=day,
+        area=area,
+        pattern=pattern,
+        what_happened=what_happened,
+        goal=goal,
+        entry__struck_at__isnull=True,
+        entry__created_at__gte=timezone.now()
+        - schoolplan_services.REPEATED_SUBMISSION_WINDOW,
+    ).first()
+    if repeated:
+        return repeated
+
     label = str(Success.Pattern(pattern).label)
     if pattern == Success.Pattern.OTHER:
         text = what_happened
@@ -375,12 +393,8 @@ def success_create(
         concerns_date=day,
         areas=[area],
         goal=goal,
+        reuse_repeated=False,
     )
-    # entry_create returns the earlier entry when the same form was sent
-    # twice; its success is then the one already recorded.
-    existing = Success.objects.filter(entry=entry).first()
-    if existing:
-        return existing
     success.entry = entry
     success.save()
     bump_data_version(pupil.school_id)

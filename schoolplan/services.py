@@ -72,6 +72,24 @@ def entry_is_correctable(entry: Entry, user, today: date | None = None) -> bool:
     )
 
 
+def lock_pupil(pupil: Pupil) -> None:
+    """Lock the pupil's row until the transaction ends, serialising its saves."""
+    Pupil.objects.select_for_update().filter(pk=pupil.pk).exists()
+
+
+def _repeated_entry(*, author, area_ids: set[int], **fields) -> Entry | None:
+    candidates = Entry.objects.filter(
+        author=author,
+        struck_at__isnull=True,
+        created_at__gte=timezone.now() - REPEATED_SUBMISSION_WINDOW,
+        **fields,
+    ).prefetch_related("areas")
+    for candidate in candidates:
+        if {area.pk for area in candidate.areas.all()} == area_ids:
+            return candidate
+    return None
+
+
 @transaction.atomic
 def entry_create(
     *,
@@ -85,24 +103,36 @@ def entry_create(
     shared_with_parents: bool = False,
     shared_with_caseworker: bool = False,
     shared_with_municipality: bool = False,
+    reuse_repeated: bool = True,
 ) -> Entry:
+    """Write an entry to the pupil's running log.
+
+    With `reuse_repeated`, an entry identical in every field the form sets,
+    saved by the same author within REPEATED_SUBMISSION_WINDOW, is taken as
+    the same form sent twice and returned instead of a new one.
+    """
     _check_goal(pupil, goal)
+    areas = list(areas)
 
     # A form sent twice (a double click, or a retry on a slow network) must not
     # write the entry twice. The pupil's row lock serialises concurrent saves,
     # so the second one finds the first and returns it.
-    Pupil.objects.select_for_update().filter(pk=pupil.pk).exists()
-    repeated = Entry.objects.filter(
-        pupil=pupil,
-        author=author,
-        kind=kind,
-        text=text,
-        concerns_date=concerns_date,
-        struck_at__isnull=True,
-        created_at__gte=timezone.now() - REPEATED_SUBMISSION_WINDOW,
-    ).first()
-    if repeated:
-        return repeated
+    lock_pupil(pupil)
+    if reuse_repeated:
+        repeated = _repeated_entry(
+            pupil=pupil,
+            author=author,
+            kind=kind,
+            text=text,
+            concerns_date=concerns_date,
+            goal=goal,
+            area_ids={area.pk for area in areas},
+            shared_with_parents=shared_with_parents,
+            shared_with_caseworker=shared_with_caseworker,
+            shared_with_municipality=shared_with_municipality,
+        )
+        if repeated:
+            return repeated
 
     entry = Entry(
         pupil=pupil,

@@ -56,6 +56,21 @@ def test_success_form_sent_twice_saves_once(client_for, teacher, pupil):
     assert Entry.objects.filter(kind=Entry.Kind.SUCCESS).count() == 1
 
 
+def test_success_with_other_choices_is_new(client_for, teacher, pupil):
+    client = client_for(teacher)
+    label = str(Success.Pattern.HARD_MORNING.label)
+
+    client.post(success_url(pupil), success_data(what_happened=""))
+    client.post(
+        success_url(pupil),
+        success_data(pattern=Success.Pattern.OTHER, what_happened=f"{label}."),
+    )
+
+    patterns = set(Success.objects.values_list("pattern", flat=True))
+    assert patterns == {Success.Pattern.HARD_MORNING, Success.Pattern.OTHER}
+    assert Entry.objects.filter(kind=Entry.Kind.SUCCESS).count() == 2
+
+
 def test_success_from_register_returns_to_register(client_for, teacher, pupil, group):
     register_url = reverse("absence:register", args=[group.pk]) + "?day=2026-03-10"
     query = f"?day=2026-03-10&next={quote(register_url)}"

@@ -172,6 +172,23 @@ def test_entry_form_sent_twice_saves_once(client_for, teacher, pupil):
     assert second.url.endswith(f"#entry-{entry.pk}")
 
 
+def test_entry_sent_again_with_sharing_is_new_entry(client_for, teacher, pupil):
+    client = client_for(teacher)
+    data = {
+        "concerns_date": timezone.localdate().isoformat(),
+        "kind": "daily",
+        "text": "Syg.",
+    }
+    url = reverse("schoolplan:entry_create", args=[pupil.pk])
+
+    client.post(url, data)
+    client.post(url, data | {"shared_with_parents": "on"})
+
+    entries = Entry.objects.filter(pupil=pupil)
+    assert entries.count() == 2
+    assert entries.filter(shared_with_parents=True).count() == 1
+
+
 def test_same_text_later_is_new_entry(teacher, pupil):
     text = "Samme tekst, skrevet igen senere."
     first = services.entry_create(
