@@ -63,6 +63,14 @@ class FinishError(ValidationError):
     """The intake cannot be finished yet; `messages` lists what is missing."""
 
 
+def _section_changed(intake: Intake, section: str) -> str:
+    """Describe a saved section of an interview for the access log."""
+    return str(
+        _("intake interview %(id)s, %(section)s")
+        % {"id": intake.pk, "section": interview.SECTION_TITLES.get(section, section)}
+    )
+
+
 def _record_change(user, pupil: Pupil, what: str) -> None:
     recent = AccessLogEntry.objects.filter(
         user=user,
@@ -302,7 +310,7 @@ def intake_section_save(
     locked.updated_by = user
     _save_fields(locked, values, many)
 
-    _record_change(user, locked.pupil, f"intake {locked.pk} {section}")
+    _record_change(user, locked.pupil, _section_changed(locked, section))
     return locked
 
 
@@ -354,7 +362,7 @@ def baseline_scores_save(
     locked.updated_by = user
     locked.save(update_fields=["section_versions", "updated_by", "updated_at"])
 
-    _record_change(user, locked.pupil, f"intake {locked.pk} {interview.SCALES}")
+    _record_change(user, locked.pupil, _section_changed(locked, interview.SCALES))
     return locked
 
 
@@ -381,7 +389,7 @@ def placement_add(*, intake: Intake, user) -> SchoolPlacement:
         position=_next_position(locked.placements),
         updated_by=user,
     )
-    _record_change(user, locked.pupil, f"intake {locked.pk} {interview.PLACEMENTS}")
+    _record_change(user, locked.pupil, _section_changed(locked, interview.PLACEMENTS))
     return placement
 
 
@@ -390,7 +398,7 @@ def _save_row(row, values: Mapping, *, expected_version: int, user, section: str
     for name, value in values.items():
         setattr(row, name, value)
     plan_services.save_versioned(row, expected_version=expected_version, user=user)
-    _record_change(user, intake.pupil, f"intake {intake.pk} {section}")
+    _record_change(user, intake.pupil, _section_changed(intake, section))
     return row
 
 
@@ -414,7 +422,7 @@ def placement_save(
 def placement_remove(*, placement: SchoolPlacement, user) -> None:
     intake = _lock_intake_of(placement)
     placement.delete()
-    _record_change(user, intake.pupil, f"intake {intake.pk} {interview.PLACEMENTS}")
+    _record_change(user, intake.pupil, _section_changed(intake, interview.PLACEMENTS))
 
 
 @transaction.atomic
@@ -429,7 +437,7 @@ def goal_add(*, intake: Intake, user) -> IntakeGoal:
         position=_next_position(locked.first_goals),
         updated_by=user,
     )
-    _record_change(user, locked.pupil, f"intake {locked.pk} {interview.GOALS}")
+    _record_change(user, locked.pupil, _section_changed(locked, interview.GOALS))
     return goal
 
 
@@ -453,7 +461,7 @@ def goal_save(
 def goal_remove(*, goal: IntakeGoal, user) -> None:
     intake = _lock_intake_of(goal)
     goal.delete()
-    _record_change(user, intake.pupil, f"intake {intake.pk} {interview.GOALS}")
+    _record_change(user, intake.pupil, _section_changed(intake, interview.GOALS))
 
 
 # Finishing -------------------------------------------------------------------
@@ -597,7 +605,10 @@ def _amendment(intake, *, section, subject, reason, changes, user) -> IntakeAmen
         pupil=intake.pupil,
         what=str(
             _("intake interview %(id)s amended: %(section)s")
-            % {"id": intake.pk, "section": section}
+            % {
+                "id": intake.pk,
+                "section": interview.SECTION_TITLES.get(section, section),
+            }
         ),
     )
     return amendment

@@ -186,7 +186,9 @@ def test_repeated_autosaves_log_one_change(client_for, coordinator, pupil, draft
         )
 
     changes = AccessLogEntry.objects.filter(
-        pupil=pupil, action=AccessLogEntry.Action.CHANGE, what__endswith="pupil_view"
+        pupil=pupil,
+        action=AccessLogEntry.Action.CHANGE,
+        what__endswith="Elevens perspektiv",
     )
     assert changes.count() == 1
 
