@@ -174,3 +174,35 @@ def test_command_rejects_reversed_period(tmp_path, pupil, leader):
             "--user",
             "leder",
         )
+
+
+@pytest.mark.parametrize(
+    ("date_from", "date_to"),
+    [("2026-08-01", "9999-12-31"), ("0001-01-01", "2026-12-01")],
+)
+def test_command_rejects_period_out_of_range(
+    tmp_path, pupil, leader, group, date_from, date_to
+):
+    period = ["--from", date_from, "--to", date_to]
+    common = ["--audience", "parents", *period, "--user", "leder"]
+
+    with pytest.raises(CommandError, match="is not allowed"):
+        _run(str(pupil.pk), *common, "-o", str(tmp_path / "x.pdf"))
+    with pytest.raises(CommandError, match="is not allowed"):
+        _run("--group", group.name, *common, "-o", str(tmp_path))
+    assert not PlanExport.objects.exists()
+
+
+def test_command_explains_malformed_date(tmp_path, pupil, leader):
+    with pytest.raises(CommandError, match="write YYYY-MM-DD"):
+        _run(
+            str(pupil.pk),
+            "--audience",
+            "parents",
+            "--from",
+            "2026-02-30",
+            "-o",
+            str(tmp_path / "x.pdf"),
+            "--user",
+            "leder",
+        )

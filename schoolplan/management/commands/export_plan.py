@@ -1,3 +1,4 @@
+import argparse
 from datetime import date
 from pathlib import Path
 
@@ -18,7 +19,10 @@ def _iso_date(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not a date; write YYYY-MM-DD") from None
+        # argparse shows the message only of an ArgumentTypeError.
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date; write YYYY-MM-DD"
+        ) from None
 
 
 class Command(BaseCommand):
@@ -106,6 +110,13 @@ class Command(BaseCommand):
             raise CommandError(
                 f"--to {period.end} is before --from {period.start}; swap them."
             )
+        try:
+            exports.check_period(period)
+        except ValidationError as error:
+            raise CommandError(
+                f"The period {period.start} to {period.end} is not allowed: "
+                + " ".join(error.messages)
+            ) from error
         return period
 
     def _export_one(self, pupil_id, user, audience, period, output: Path, force):
