@@ -80,7 +80,9 @@ def _profile(rng: random.Random, index: int) -> Profile:
     if index == 1:
         return Profile(0.22, 0.05, 0.25, 0.05, 0.10)
     if index == 2:
-        return Profile(0.30, -0.35, 0.75, 0.05, 0.10)
+        # Steady and mostly illness, so that by late autumn the school year's
+        # illness days usually pass the limit for teaching during illness.
+        return Profile(0.30, 0.0, 0.9, 0.05, 0.10)
     trend = rng.choice([-0.25, -0.15, 0.0, 0.0, 0.1, 0.2])
     illness = rng.uniform(0.3, 0.8)
     return Profile(
