@@ -244,6 +244,67 @@ GOALS = [
 ]
 
 
+# A pupil starts here at least this long after starting school, so that the
+# intake has an earlier school to tell about.
+MIN_DAYS_OF_EARLIER_SCHOOLING = 240
+
+
+def school_year_of(day: date) -> int:
+    """Return the year in which the school year around `day` began.
+
+    July counts to the school year that ends, August to the one that begins.
+    """
+    return day.year if day.month >= 8 else day.year - 1
+
+
+def first_school_day(year: int) -> date:
+    """Return the usual first school day of the school year beginning in `year`.
+
+    Danish schools usually start on the Monday of ISO week 33.
+    """
+    return date.fromisocalendar(year, 33, 1)
+
+
+def last_school_day(year: int) -> date:
+    """Return the usual last school day of the school year beginning in `year`.
+
+    Danish schools usually break up on the Friday of ISO week 26.
+    """
+    return date.fromisocalendar(year + 1, 26, 5)
+
+
+def grade_on(date_of_birth: date, day: date) -> int:
+    """Return the grade on `day` of a pupil who has never skipped or repeated one.
+
+    Danish children start in 0. klasse in August of the year they turn six.
+    The result is negative before that.
+    """
+    return school_year_of(day) - date_of_birth.year - 6
+
+
+def next_school_day(day: date) -> date:
+    """Return the first school day on or after `day`, skipping weekends and summer."""
+    year = school_year_of(day)
+    if day > last_school_day(year):
+        day = first_school_day(year + 1)
+    elif day < first_school_day(year):
+        day = first_school_day(year)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+def _start_date(rng, today: date, date_of_birth: date) -> date:
+    """Return a start date here that leaves the pupil time at an earlier school."""
+    earliest = first_school_day(date_of_birth.year + 6) + timedelta(
+        days=MIN_DAYS_OF_EARLIER_SCHOOLING
+    )
+    offsets = [60, 120, 200, 300, 400, 500, 700]
+    possible = [days for days in offsets if today - timedelta(days=days) >= earliest]
+    start = today - timedelta(days=rng.choice(possible or offsets[:1]))
+    return min(next_school_day(start), today)
+
+
 def _aware(day: date, hour: int, minute: int) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
@@ -317,7 +378,10 @@ def _create_pupil_plan(rng, pupil, staff_for_group, coordinators, areas, today):
             pupil=pupil,
             area=areas[code],
             description=rng.choice(CHALLENGES[code]),
-            since=pupil.start_date - timedelta(days=rng.randint(200, 900)),
+            since=max(
+                pupil.start_date - timedelta(days=rng.randint(200, 900)),
+                first_school_day(pupil.date_of_birth.year + 6),
+            ),
             status=rng.choice(
                 [Challenge.Status.OPEN] * 3 + [Challenge.Status.IMPROVING]
             ),
@@ -472,18 +536,18 @@ def populate(*, seed: int = 2026, today: date | None = None) -> School:
         group_name = list(GROUPS)[index % len(GROUPS)]
         low, high = GROUPS[group_name]
         grade = rng.randint(low, high)
+        date_of_birth = date(
+            school_year_of(today) - grade - 6, rng.randint(1, 12), rng.randint(1, 28)
+        )
         staff_for_group = list(groups[group_name].staff.all())
         pupil = Pupil.objects.create(
             school=school,
             group=groups[group_name],
             first_name=first_name,
             last_name=LAST_NAMES[index % len(LAST_NAMES)],
-            date_of_birth=date(
-                today.year - grade - 7, rng.randint(1, 12), rng.randint(1, 28)
-            ),
+            date_of_birth=date_of_birth,
             grade=grade,
-            start_date=today
-            - timedelta(days=rng.choice([60, 120, 200, 300, 400, 500, 700])),
+            start_date=_start_date(rng, today, date_of_birth),
             contact_teacher=staff_for_group[index % len(staff_for_group)],
             municipality=rng.choice(MUNICIPALITIES),
             caseworker_name=rng.choice(CASEWORKERS),

@@ -53,6 +53,16 @@ def test_demo_shape(reference_data):
     )
 
 
+def test_demo_grades_follow_birth_year(reference_data):
+    demo.populate(seed=2026, today=TODAY)
+
+    for pupil in Pupil.objects.all():
+        first_day = demo.first_school_day(pupil.date_of_birth.year + 6)
+        assert demo.grade_on(pupil.date_of_birth, TODAY) == pupil.grade, pupil
+        assert pupil.start_date > first_day, pupil
+        assert pupil.start_date.weekday() < 5, pupil
+
+
 @pytest.mark.django_db
 def test_load_demo_twice_adds_nothing(reference_data, capsys):
     call_command("load_demo")
