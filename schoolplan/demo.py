@@ -427,10 +427,27 @@ def _aware(day: date, hour: int, minute: int) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
 
 
+def _is_usual_school_day(day: date) -> bool:
+    """Return whether `day` is a weekday outside the usual Danish school breaks.
+
+    The breaks are the summer holiday, the autumn break (ISO week 42), the
+    Christmas holiday (21 December to 1 January) and the winter break (ISO week 7).
+    NOTE: Easter and the single public holidays in spring are not skipped.
+    """
+    year = school_year_of(day)
+    christmas = (day.month, day.day) >= (12, 21) or (day.month, day.day) == (1, 1)
+    return (
+        day.weekday() < 5
+        and first_school_day(year) <= day <= last_school_day(year)
+        and day.isocalendar().week not in (7, 42)
+        and not christmas
+    )
+
+
 def _school_days(start: date, end: date):
     day = start
     while day <= end:
-        if day.weekday() < 5:
+        if _is_usual_school_day(day):
             yield day
         day += timedelta(days=1)
 

@@ -124,6 +124,17 @@ def test_demo_grades_follow_birth_year(reference_data):
         assert pupil.start_date.weekday() < 5, pupil
 
 
+def test_demo_log_skips_school_holidays(reference_data):
+    demo.populate(seed=2026, today=TODAY)
+    days = set(Entry.objects.values_list("concerns_date", flat=True))
+
+    assert days
+    assert not [day for day in days if day.weekday() >= 5]
+    assert not [day for day in days if day.month == 7]
+    assert not [day for day in days if (day.month, day.day) >= (12, 21)]
+    assert not [day for day in days if day.isocalendar().week == 42]
+
+
 @pytest.mark.django_db
 def test_load_demo_twice_adds_nothing(reference_data, capsys):
     call_command("load_demo")
