@@ -7,6 +7,7 @@ is the pattern the progression section exists to show.
 """
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -26,6 +27,13 @@ from intake.models import (
 from intake.selectors import questions_of
 from intake.services import current_question_set
 from schoolplan import roles
+from schoolplan.demo import (
+    first_school_day,
+    grade_on,
+    last_school_day,
+    next_school_day,
+    school_year_of,
+)
 from schoolplan.models import Goal, Pupil, School
 
 # How many pupils, counted in start-date order, get rising scores while the
@@ -46,43 +54,126 @@ SECOND_PLACEMENTS = [
     ("Dagbehandlingstilbuddet Solsikken", SchoolPlacement.Kind.DAY_TREATMENT),
     ("Hjemmeundervisning via kommunen", SchoolPlacement.Kind.HOME),
 ]
-WHY_ENDED = [
-    "Flyttede skole efter en lang periode med konflikter i klassen.",
-    "Fraværet blev så højt, at skolen og forældrene sammen søgte et andet tilbud.",
-    "Familien flyttede til kommunen.",
-    "Tilbuddet var midlertidigt, mens kommunen visiterede til en specialskole.",
-]
+MAINSTREAM = SchoolPlacement.Kind.MAINSTREAM
+SPECIAL_CLASS = SchoolPlacement.Kind.SPECIAL_CLASS
+DAY_TREATMENT = SchoolPlacement.Kind.DAY_TREATMENT
+HOME = SchoolPlacement.Kind.HOME
+AT_A_SCHOOL = (MAINSTREAM, SPECIAL_CLASS, DAY_TREATMENT)
+
+
+@dataclass(frozen=True)
+class HistoryText:
+    """A text about an earlier placement and the placements it fits.
+
+    A text with {grade} names a grade the pupil had there; the grade is drawn
+    from the placement's grades, skipping the first `grades_before` of them.
+    `last_only` marks a text that fits only the placement just before this school.
+    """
+
+    text: str
+    kinds: tuple[str, ...]
+    source: str = ""
+    grades_before: int = 0
+    last_only: bool = False
+
+
 PUPIL_ACCOUNTS = [
-    "{name} fortæller, at det gik fint i de små klasser, men at det blev svært, da der kom "
-    'ny klasselærer i 3. klasse. "Hun råbte meget, og så fik jeg ondt i maven om morgenen."',
-    '{name} siger, at frikvartererne var det værste. "Jeg vidste aldrig, hvem jeg skulle '
-    'være sammen med, så jeg gik ud på toilettet."',
-    "Ifølge {name} var det larmen og de mange skift i løbet af dagen, der gjorde det for "
-    'meget. "Jeg kunne godt lide matematik, men ikke når alle snakkede."',
-    "{name} husker ikke så meget fra skolen, men siger, at det var rart at være hjemme, "
-    "fordi der ikke var nogen, der stillede krav.",
+    HistoryText(
+        "{name} fortæller, at det gik fint i de små klasser, men at det blev svært, da "
+        'der kom ny klasselærer i {grade}. klasse. "Hun råbte meget, og så fik jeg ondt '
+        'i maven om morgenen."',
+        (MAINSTREAM,),
+        grades_before=2,
+    ),
+    HistoryText(
+        "{name} siger, at det begyndte at gå skævt i {grade}. klasse, da de fik mange "
+        'skift mellem lokalerne. "Jeg vidste aldrig, hvor jeg skulle være."',
+        (MAINSTREAM,),
+        grades_before=1,
+    ),
+    HistoryText(
+        "{name} husker, at det var svært at sige farvel til mor ved lågen hver morgen. "
+        '"Jeg græd tit, og så kom jeg for sent ind til de andre."',
+        (MAINSTREAM,),
+    ),
+    HistoryText(
+        '{name} siger, at frikvartererne var det værste. "Jeg vidste aldrig, hvem jeg '
+        'skulle være sammen med, så jeg gik ud på toilettet."',
+        AT_A_SCHOOL,
+    ),
+    HistoryText(
+        "Ifølge {name} var det larmen og de mange skift i løbet af dagen, der gjorde det "
+        'for meget. "Jeg kunne godt lide matematik, men ikke når alle snakkede."',
+        (MAINSTREAM, SPECIAL_CLASS),
+    ),
+    HistoryText(
+        "{name} siger, at de voksne var søde, men at turen i taxa tog en halv time hver "
+        "vej, og at de andre børn var meget ældre.",
+        (SPECIAL_CLASS, DAY_TREATMENT),
+    ),
+    HistoryText(
+        "{name} husker ikke så meget fra den tid, men siger, at det var rart at være "
+        "hjemme, fordi der ikke var nogen, der stillede krav.",
+        (HOME,),
+    ),
+    HistoryText(
+        "{name} fortæller, at dagene hjemme blev lange, og at det var svært at lave "
+        "opgaverne uden en lærer ved siden af.",
+        (HOME,),
+    ),
 ]
 # What each kind of record typically says, so the named source fits the text.
 RECORDS_ACCOUNTS = [
-    (
-        RecordSource.EARLIER_SCHOOL,
+    HistoryText(
         "Skolen beskriver stigende fravær fra efteråret, især mandage og efter ferier. "
         "{name} fremstår fagligt alderssvarende i dansk, men med huller i matematik.",
+        AT_A_SCHOOL,
+        source=RecordSource.EARLIER_SCHOOL,
     ),
-    (
-        RecordSource.PPR_STATEMENT,
+    HistoryText(
         "PPR vurderer, at {name} har en høj grad af angst i sociale situationer, og "
         "anbefaler et mindre undervisningsmiljø med faste voksne.",
+        (*AT_A_SCHOOL, HOME),
+        source=RecordSource.PPR_STATEMENT,
     ),
-    (
-        RecordSource.MUNICIPALITY_CASE,
-        "Kommunens sag beskriver et samarbejde med familien siden 2. klasse og en "
-        "bekymring for {name}s trivsel og døgnrytme.",
+    HistoryText(
+        "Kommunens sag beskriver et samarbejde med familien siden {grade}. klasse og en "
+        "bekymring for trivsel og døgnrytme hos {name}.",
+        (*AT_A_SCHOOL, HOME),
+        source=RecordSource.MUNICIPALITY_CASE,
     ),
-    (
-        RecordSource.EARLIER_SCHOOL,
+    HistoryText(
         "Udtalelsen nævner gentagne episoder, hvor {name} gik hjem midt på dagen, og at "
         "forældrene havde svært ved at få {name} afsted om morgenen.",
+        AT_A_SCHOOL,
+        source=RecordSource.EARLIER_SCHOOL,
+    ),
+    HistoryText(
+        "Kommunen bevilgede hjemmeundervisning fem timer om ugen, mens der blev søgt et "
+        "nyt skoletilbud. Notatet beskriver, at {name} sjældent var klar, når læreren kom.",
+        (HOME,),
+        source=RecordSource.MUNICIPALITY_CASE,
+    ),
+]
+WHY_ENDED = [
+    HistoryText(
+        "Flyttede skole efter en lang periode med konflikter i klassen.",
+        (MAINSTREAM, SPECIAL_CLASS),
+    ),
+    HistoryText(
+        "Fraværet blev så højt, at skolen og forældrene sammen søgte et andet tilbud.",
+        AT_A_SCHOOL,
+    ),
+    HistoryText("Familien flyttede til kommunen.", (MAINSTREAM, SPECIAL_CLASS)),
+    HistoryText(
+        "Tilbuddet var midlertidigt, mens kommunen visiterede til en specialskole.",
+        (DAY_TREATMENT, HOME),
+        last_only=True,
+    ),
+    HistoryText(
+        "Hjemmeundervisningen var en nødløsning og stoppede, da der blev fundet et "
+        "nyt skoletilbud.",
+        (HOME,),
     ),
 ]
 HARD = [
@@ -192,19 +283,75 @@ def _answers(rng, measurement, questions, baseline_scores, kind, step):
     return answers
 
 
-def _placements(rng, intake, name, start: date):
-    count = rng.choice([1, 2, 2, 3])
-    first_school = rng.choice(SCHOOL_NAMES)
-    rows = [(first_school, SchoolPlacement.Kind.MAINSTREAM)]
-    rows += rng.sample(SECOND_PLACEMENTS, count - 1)
-    pupil_texts = rng.sample(PUPIL_ACCOUNTS, count)
-    records = rng.sample(RECORDS_ACCOUNTS, count)
+def _previous_school_day(day: date) -> date:
+    """Return the last school day on or before `day`, skipping weekends and summer."""
+    year = school_year_of(day)
+    if day < first_school_day(year):
+        day = last_school_day(year - 1)
+    elif day > last_school_day(year):
+        day = last_school_day(year)
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
+# The first school keeps the pupil from 0. klasse for at least this long.
+MIN_DAYS_AT_FIRST_SCHOOL = 120
+
+
+def _periods(rng, date_of_birth: date, last_day: date):
+    """Return (name, kind, first day, last day) of each earlier placement in time order.
+
+    The pupil starts 0. klasse at a mainstream school in August of the year of
+    turning six. Later placements follow without overlap until `last_day`.
+    """
+    school_start = first_school_day(date_of_birth.year + 6)
+    later = rng.sample(SECOND_PLACEMENTS, rng.choice([0, 1, 1, 2]))
+    periods = []
+    end = last_day
+    for name, kind in later:
+        start = next_school_day(end - timedelta(days=rng.choice([150, 300, 450])))
+        end_before = _previous_school_day(start - timedelta(days=rng.randint(7, 40)))
+        if (end_before - school_start).days < MIN_DAYS_AT_FIRST_SCHOOL:
+            break
+        periods.append((name, kind, start, end))
+        end = end_before
+    periods.append((rng.choice(SCHOOL_NAMES), MAINSTREAM, school_start, end))
+    periods.reverse()
+    return periods
+
+
+def _pick_text(rng, texts, used, kind, grades, *, last: bool):
+    """Return a text that fits the placement, preferring an unused one, and its grade."""
+    fitting = [
+        text
+        for text in texts
+        if kind in text.kinds
+        and len(grades) > text.grades_before
+        and (last or not text.last_only)
+    ]
+    fresh = [text for text in fitting if text not in used] or fitting
+    chosen = rng.choice(fresh)
+    used.add(chosen)
+    return chosen, rng.choice(grades[chosen.grades_before :])
+
+
+def _placements(rng, intake, name, periods):
+    pupil_used, records_used, why_used = set(), set(), set()
     placements = []
-    for position, (school_name, kind) in enumerate(reversed(rows)):
-        records_source, records_text = records[position]
-        last_grade = max(0, intake.pupil.grade - 1 - 2 * position)
-        ended = start - timedelta(days=30 + position * 400)
-        started = ended - timedelta(days=rng.choice([300, 600, 900]))
+    for position, (school_name, kind, started, ended) in enumerate(periods):
+        birth = intake.pupil.date_of_birth
+        grades = list(range(grade_on(birth, started), grade_on(birth, ended) + 1))
+        last = position == len(periods) - 1
+        pupil_text, pupil_grade = _pick_text(
+            rng, PUPIL_ACCOUNTS, pupil_used, kind, grades, last=last
+        )
+        records, records_grade = _pick_text(
+            rng, RECORDS_ACCOUNTS, records_used, kind, grades, last=last
+        )
+        why_ended, _grade = _pick_text(
+            rng, WHY_ENDED, why_used, kind, grades, last=last
+        )
         placements.append(
             SchoolPlacement(
                 intake=intake,
@@ -213,16 +360,16 @@ def _placements(rng, intake, name, start: date):
                 kind=kind,
                 started_on=started,
                 ended_on=ended,
-                grade_from=max(0, last_grade - rng.randint(0, 2)),
-                grade_to=last_grade,
-                why_ended=rng.choice(WHY_ENDED),
+                grade_from=grades[0],
+                grade_to=grades[-1],
+                why_ended=why_ended.text,
                 absence_percent=Decimal(rng.randint(25, 90)),
                 absence_description=rng.choice(
                     ["især mandage", "hele dage", "mest sidst på dagen", ""]
                 ),
-                pupil_account=pupil_texts[position].format(name=name),
-                records_account=records_text.format(name=name),
-                records_source=records_source,
+                pupil_account=pupil_text.text.format(name=name, grade=pupil_grade),
+                records_account=records.text.format(name=name, grade=records_grade),
+                records_source=records.source,
                 records_reference=f"Udtalelse af {ended - timedelta(days=20):%d.%m.%Y}",
             )
         )
@@ -259,7 +406,11 @@ def _intake(rng, pupil, question_set, questions, coordinator, *, finished: bool)
         created_by=coordinator,
         created_at=_aware(held_on, 10),
     )
-    last_school_end = held_on - timedelta(days=rng.randint(20, 60))
+    last_school_end = _previous_school_day(
+        held_on - timedelta(days=rng.randint(20, 60))
+    )
+    periods = _periods(rng, pupil.date_of_birth, last_school_end)
+    last_school_start = periods[-1][2]
     ratings = {stem: rng.choice([0, 1, 2, 3]) for stem in FUNCTION_REASONS}
     intake = Intake.objects.create(
         pupil=pupil,
@@ -276,7 +427,9 @@ def _intake(rng, pupil, question_set, questions, coordinator, *, finished: bool)
         family_hopes=rng.choice(FAMILY_HOPES).format(name=name),
         mornings_sleep="" if not finished else rng.choice(MORNINGS),
         last_school_absence_percent=Decimal(rng.randint(380, 880)) / 10,
-        last_school_absence_from=last_school_end - timedelta(days=300),
+        last_school_absence_from=max(
+            last_school_start, last_school_end - timedelta(days=300)
+        ),
         last_school_absence_to=last_school_end,
         last_school_absence_source=rng.choice(
             [RecordSource.EARLIER_SCHOOL, RecordSource.MUNICIPALITY_CASE]
@@ -297,7 +450,7 @@ def _intake(rng, pupil, question_set, questions, coordinator, *, finished: bool)
     intake.guardians_took_part.set(
         pupil.guardians.all()[: rng.choice([1, 2, 2])] if finished else []
     )
-    _placements(rng, intake, name, held_on)
+    _placements(rng, intake, name, periods)
 
     baseline_scores = {
         question.pk: rng.randint(5, 9)

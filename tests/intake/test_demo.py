@@ -1,12 +1,13 @@
 """The demo school's intakes: one per pupil, follow-ups for most, deterministic."""
 
+import re
 from datetime import date
 
 from django.db.models import Count, Q
 
 from intake import demo as intake_demo
 from intake import selectors
-from intake.models import Intake, Measurement
+from intake.models import Intake, Measurement, SchoolPlacement
 from schoolplan import demo as plan_demo
 
 TODAY = date(2026, 12, 4)
@@ -51,3 +52,44 @@ def test_loading_twice_adds_nothing(reference_data):
     intake_demo.populate(school=school, seed=2026, today=TODAY)
 
     assert (Intake.objects.count(), Measurement.objects.count()) == counts
+
+
+def test_school_history_follows_birth_year(reference_data):
+    _load()
+
+    intakes = Intake.objects.select_related("pupil").prefetch_related("placements")
+    for intake in intakes:
+        pupil = intake.pupil
+        placements = list(intake.placements.all())
+        first = placements[0]
+        assert first.started_on == plan_demo.first_school_day(
+            pupil.date_of_birth.year + 6
+        ), pupil
+        assert first.kind == SchoolPlacement.Kind.MAINSTREAM, pupil
+        assert first.grade_from == 0, pupil
+        assert placements[-1].ended_on < intake.held_on, pupil
+        for earlier, later in zip(placements, placements[1:], strict=False):
+            assert earlier.ended_on < later.started_on, pupil
+        for placement in placements:
+            assert placement.started_on < placement.ended_on, placement
+            assert placement.grade_from == plan_demo.grade_on(
+                pupil.date_of_birth, placement.started_on
+            ), placement
+            assert placement.grade_to == plan_demo.grade_on(
+                pupil.date_of_birth, placement.ended_on
+            ), placement
+            text = placement.pupil_account + placement.records_account
+            for grade in re.findall(r"(\d+)\. klasse", text):
+                assert placement.grade_from <= int(grade) <= placement.grade_to, text
+        assert placements[-1].grade_to <= pupil.grade, pupil
+
+
+def test_school_history_texts_fit_kind(reference_data):
+    _load()
+
+    home = SchoolPlacement.objects.filter(kind=SchoolPlacement.Kind.HOME)
+    schools = SchoolPlacement.objects.exclude(kind=SchoolPlacement.Kind.HOME)
+
+    assert home.exists()
+    assert not home.filter(pupil_account__contains="frikvarter").exists()
+    assert not schools.filter(pupil_account__contains="at være hjemme").exists()
