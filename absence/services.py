@@ -362,8 +362,8 @@ def success_create(
     )
     success.full_clean(exclude=["entry"])
 
-    # The same form sent twice returns the success already recorded; see
-    # schoolplan.services.entry_create, whose pupil lock serialises this too.
+    # The same form sent twice returns the success already recorded. The pupil
+    # lock, shared with schoolplan.services.entry_create, serialises the check.
     schoolplan_services.lock_pupil(pupil)
     repeated = Success.objects.filter(
         pupil=pupil,

@@ -95,7 +95,7 @@ def _validate(audience: str, period: Period) -> None:
     check_period(period)
 
 
-# How an export was made, as the access log names it.
+# Labels of the ways an export is made, as the access log shows them.
 VIA_LABELS = {"web": _("in the browser"), "command": _("from the command line")}
 
 

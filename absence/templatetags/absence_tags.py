@@ -62,9 +62,9 @@ def clock(value):
     return value or ""
 
 
-# The register shows one radio group per pupil and notation. Built here rather
-# than with a template loop, they cost a tenth of the time; the register is the
-# page every teacher opens each morning.
+# The register, which every teacher opens each morning, shows one radio group
+# per pupil and notation. Built here rather than in a template loop, they cut
+# the register's Python calls for ten pupils by about 16 % (cProfile count).
 @register.simple_tag
 def status_buttons(bound_field, button_class="btn btn-status"):
     """Render a choice field as radio inputs styled as Bootstrap toggle buttons."""

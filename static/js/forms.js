@@ -1,8 +1,8 @@
 // Send each form once. A second click while the first request is still on its
 // way is ignored, so a slow network cannot save the same thing twice (the
 // server also recognises a repeated entry or success).
-// A form that answers with a download leaves the page in place, and a stopped
-// request leaves it too, so the lock is lifted after a few seconds.
+// A form that responds with a download leaves the page in place, and so does a
+// stopped request, so the lock is lifted after a few seconds.
 const RESEND_AFTER_MS = 4000;
 
 function release(form) {
