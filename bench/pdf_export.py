@@ -69,7 +69,7 @@ from schoolplan.storage import PrivateStorage  # noqa: E402
 
 PERIOD = Period(date(2025, 8, 1), date(2026, 7, 31))
 KINDS = [
-    (Entry.Kind.DAILY, demo.DAY),
+    (Entry.Kind.DAILY, list(demo.WHOLE_DAY.middles)),
     (Entry.Kind.PARENT_CONTACT, demo.PARENT_CONTACT),
     (Entry.Kind.OBSERVATION, demo.OBSERVATIONS),
     (Entry.Kind.MEETING, demo.MEETINGS),
@@ -98,8 +98,9 @@ def create_staff(school, username, role, first_name):
 
 def entry_text(rng: random.Random, pool: list[str], name: str) -> str:
     if rng.random() < 0.06:
-        return "\n\n".join(part.format(name=name) for part in demo.LONG_ENTRY_PARTS)
-    sentences = [rng.choice(pool)] + rng.sample(demo.DAY, rng.randint(1, 2))
+        return "\n\n".join(part.format(name=name) for part in demo.LONG_STORIES[0])
+    middles = rng.sample(demo.WHOLE_DAY.middles, rng.randint(1, 2))
+    sentences = [rng.choice(pool), *middles]
     return " ".join(sentences).format(name=name, clock="9.15")
 
 
@@ -121,7 +122,7 @@ def build_pupil(school, group, teacher, entry_count: int, seed: int) -> Pupil:
         pupil=pupil, overview=demo.STATUS_NOTE.format(name="Søren", percent=70)
     )
     for area in areas[:3]:
-        description = rng.choice(demo.DAY)
+        description = rng.choice(demo.WHOLE_DAY.middles)
         Challenge.objects.create(pupil=pupil, area=area, description=description)
     for area in areas[:3]:
         Goal.objects.create(
