@@ -121,16 +121,7 @@ def week_chart(
     for percent in (0, 25, 50, 75, 100):
         chart.grid.append((TOP + PLOT_HEIGHT * (1 - percent / 100), percent))
 
-    monday = first_monday
-    index = 0
-    while monday <= last_monday:
-        # Label each month at its first Monday, and the first week unless a
-        # month label follows too closely to leave room for it.
-        if monday.day <= 7 or (index == 0 and monday.day <= 21):
-            label = date_format(monday, "b")
-            chart.month_ticks.append((LEFT + index * slot, label))
-        monday += timedelta(days=7)
-        index += 1
+    chart.month_ticks = _month_ticks(first_monday, last_monday, slot, left=LEFT)
 
     for figures in weeks:
         if not figures.school_days or figures.start < first_monday:
@@ -167,6 +158,23 @@ def week_chart(
     return chart
 
 
+def _month_ticks(
+    first_monday: date, last_monday: date, slot: float, *, left: float
+) -> list[tuple[float, str]]:
+    """Return (x, month name) for each month's first Monday in a chart of weeks."""
+    ticks = []
+    monday = first_monday
+    index = 0
+    while monday <= last_monday:
+        # Label each month at its first Monday, and the first week unless a
+        # month label follows too closely to leave room for it.
+        if monday.day <= 7 or (index == 0 and monday.day <= 21):
+            ticks.append((left + index * slot, date_format(monday, "b")))
+        monday += timedelta(days=7)
+        index += 1
+    return ticks
+
+
 def _week_title(figures: Figures) -> str:
     week = figures.start.isocalendar().week
     absent = figures.absent_percent or 0
@@ -196,6 +204,8 @@ class CountBar:
 
 COUNT_WIDTH = 640
 COUNT_HEIGHT = 70
+# Room under the count chart's baseline for the month names.
+COUNT_AXIS = 16
 
 
 def count_chart(weeks: list[dict], *, first: date, last: date) -> list[CountBar]:
@@ -229,12 +239,26 @@ def count_chart(weeks: list[dict], *, first: date, last: date) -> list[CountBar]
     return bars
 
 
+def count_month_ticks(*, first: date, last: date) -> list[tuple[float, str]]:
+    """Return (x, month name) for the month labels under `count_chart`'s bars."""
+    first_monday, last_monday = _monday(first), _monday(last)
+    week_count = (last_monday - first_monday).days // 7 + 1
+    return _month_ticks(
+        first_monday, last_monday, COUNT_WIDTH / max(week_count, 1), left=0
+    )
+
+
 def count_bars_markup(bars: list[CountBar]) -> str:
-    """Return the SVG rectangles of `count_chart`'s bars, each with its title."""
+    """Return the SVG rectangles of `count_chart`'s bars with their titles and counts.
+
+    The count is also written above each bar, because a printed chart has no
+    hover titles.
+    """
     return format_html_join(
         "",
         '<rect x="{}" y="{}" width="{}" height="{}" fill="#2fa36b">'
-        "<title>{}</title></rect>",
+        '<title>{}</title></rect><text x="{}" y="{}" text-anchor="middle" '
+        'font-size="9" fill="#5c6670">{}</text>',
         (
             (
                 _number(bar.x),
@@ -242,7 +266,19 @@ def count_bars_markup(bars: list[CountBar]) -> str:
                 _number(bar.width),
                 _number(bar.height),
                 bar.title,
+                _number(bar.x + bar.width / 2),
+                _number(bar.y - 2),
+                bar.count,
             )
             for bar in bars
         ),
+    )
+
+
+def count_ticks_markup(ticks: list[tuple[float, str]]) -> str:
+    """Return the month names under the count chart's baseline."""
+    return format_html_join(
+        "",
+        '<text x="{}" y="{}" fill="#5c6670">{}</text>',
+        ((_number(x), COUNT_HEIGHT + 13, label) for x, label in ticks),
     )

@@ -159,12 +159,18 @@ class SuccessSummary:
     weeks: list
     latest: list
     bars: list
+    month_ticks: list = field(default_factory=list)
     chart_width: int = chart.COUNT_WIDTH
     chart_height: int = chart.COUNT_HEIGHT
+    chart_total_height: int = chart.COUNT_HEIGHT + chart.COUNT_AXIS
 
     @property
     def bars_markup(self) -> str:
         return chart.count_bars_markup(self.bars)
+
+    @property
+    def ticks_markup(self) -> str:
+        return chart.count_ticks_markup(self.month_ticks)
 
 
 LATEST_SUCCESSES = 5
@@ -189,6 +195,9 @@ def success_summary(pupil: Pupil, period: Period, today: date) -> SuccessSummary
         weeks=weeks,
         latest=latest,
         bars=chart.count_chart(weeks, first=period.start, last=min(period.end, today)),
+        month_ticks=chart.count_month_ticks(
+            first=period.start, last=min(period.end, today)
+        ),
     )
 
 

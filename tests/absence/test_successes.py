@@ -115,6 +115,22 @@ def test_success_shows_on_plan_and_in_log(client_for, teacher, pupil):
     assert success_url(pupil) in page
 
 
+def test_success_chart_labels_months_and_counts(client_for, teacher, pupil):
+    client = client_for(teacher)
+    client.post(success_url(pupil), success_data(day=timezone.localdate().isoformat()))
+
+    page = client.get(reverse("schoolplan:plan", args=[pupil.pk])).content.decode()
+
+    chart = page[
+        page.index('class="success-chart') : page.index(
+            "</svg>", page.index('class="success-chart')
+        )
+    ]
+    # The chart spans the school year, which starts in August.
+    assert ">aug</text>" in chart
+    assert ">1</text>" in chart
+
+
 def test_success_access_by_role(
     client, client_for, teacher, coordinator, outsider, pupil, other_pupil
 ):
