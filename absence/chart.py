@@ -59,8 +59,8 @@ class WeekChart:
     legend: list[tuple[str, str]] = field(default_factory=list)
     is_empty: bool = True
 
-    # The bars are built here rather than in a template loop: a school year
-    # has up to 40 weeks of six series, and per-attribute template filters
+    # The bars are built here rather than in a template loop, because a school
+    # year has up to 40 weeks of six series, and per-attribute template filters
     # made this chart the slowest part of the pupil's front page.
     @property
     def bars_markup(self) -> str:
