@@ -69,9 +69,9 @@ def set_up_django(url: str) -> None:
     from django.test.utils import override_settings
 
     django.setup()
-    # override_settings sends setting_changed, so the storages and URL resolver
-    # built during setup are dropped; a plain assignment would leave them, and
-    # the manifest storage then fails on a machine without collectstatic.
+    # override_settings sends setting_changed, which drops the storages and the
+    # URL resolver built during setup. A plain assignment would keep them, so
+    # the manifest storage would fail on a machine without collectstatic.
     override_settings(
         ROOT_URLCONF="bench_urls",
         ALLOWED_HOSTS=["testserver"],

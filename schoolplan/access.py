@@ -24,7 +24,7 @@ def school_of(user) -> School | None:
 
 
 def visible_groups(user) -> QuerySet[PupilGroup]:
-    """Return the groups whose pupils the user sees, by name."""
+    """Return the groups whose pupils the user may open, ordered by name."""
     school = school_of(user)
     if school is None or roles.role_of(user) is None:
         return PupilGroup.objects.none()

@@ -355,8 +355,8 @@ def test_register_view_is_logged_per_pupil(client_for, teacher, group, school_ye
         AccessLogEntry.objects.filter(action="view").values_list("pupil_id", flat=True)
     )
     assert logged == {pupil.pk for pupil in pupils}
-    what = AccessLogEntry.objects.values_list("what", flat=True).first()
-    assert what == f"fremmøderegistrering {SCHOOL_DAY.isoformat()}"
+    description = AccessLogEntry.objects.values_list("what", flat=True).first()
+    assert description == f"fremmøderegistrering {SCHOOL_DAY.isoformat()}"
 
 
 def test_resave_after_conflict_keeps_colleague_changes(

@@ -17,9 +17,9 @@
     return String(number).padStart(2, "0");
   }
 
-  // The current time is filled in only while the school day is on; later in
-  // the day the teacher registers from memory, and a time after the day's end
-  // would be rejected by the server.
+  // The current time is filled in only during the school day. Later in the day
+  // the teacher registers from memory, and the server rejects an arrival time
+  // after the day's end.
   function fillCurrentTime(wrapper) {
     var input = wrapper && wrapper.querySelector("input[type=time]");
     var form = document.querySelector("[data-register-today]");
