@@ -40,13 +40,14 @@ from schoolplan.models import Goal, Pupil, School
 # notes say their absence stays high.
 PUPILS_RISING_WHILE_ABSENT = 3
 
+# Invented names of earlier schools; no pupil's story belongs to a real school.
 SCHOOL_NAMES = [
     "Vestergårdsskolen",
-    "Lystrup Skole",
+    "Mosegårdens Skole",
     "Skovbakkeskolen",
-    "Rosenholm Skole",
-    "Elev Skole",
-    "Tranbjerg Skole",
+    "Lindevangens Skole",
+    "Fjordbyens Skole",
+    "Bakkedalens Skole",
     "Højvangskolen",
 ]
 SECOND_PLACEMENTS = [
