@@ -77,9 +77,9 @@ def lock_pupil(pupil: Pupil) -> None:
     Pupil.objects.select_for_update().filter(pk=pupil.pk).exists()
 
 
-def _repeated_entry(*, author, area_ids: set[int], **fields) -> Entry | None:
+def _repeated_entry(fields: dict, area_ids: set[int]) -> Entry | None:
+    """Return an entry saved recently with these `fields` and areas, if any."""
     candidates = Entry.objects.filter(
-        author=author,
         struck_at__isnull=True,
         created_at__gte=timezone.now() - REPEATED_SUBMISSION_WINDOW,
         **fields,
@@ -114,37 +114,27 @@ def entry_create(
     _check_goal(pupil, goal)
     areas = list(areas)
 
+    fields = {
+        "pupil": pupil,
+        "author": author,
+        "kind": kind,
+        "text": text,
+        "concerns_date": concerns_date,
+        "goal": goal,
+        "shared_with_parents": shared_with_parents,
+        "shared_with_caseworker": shared_with_caseworker,
+        "shared_with_municipality": shared_with_municipality,
+    }
     # A form sent twice (a double click, or a retry on a slow network) must not
     # write the entry twice. The pupil's row lock serialises concurrent saves,
     # so the second one finds the first and returns it.
     lock_pupil(pupil)
     if reuse_repeated:
-        repeated = _repeated_entry(
-            pupil=pupil,
-            author=author,
-            kind=kind,
-            text=text,
-            concerns_date=concerns_date,
-            goal=goal,
-            area_ids={area.pk for area in areas},
-            shared_with_parents=shared_with_parents,
-            shared_with_caseworker=shared_with_caseworker,
-            shared_with_municipality=shared_with_municipality,
-        )
+        repeated = _repeated_entry(fields, {area.pk for area in areas})
         if repeated:
             return repeated
 
-    entry = Entry(
-        pupil=pupil,
-        author=author,
-        kind=kind,
-        text=text,
-        concerns_date=concerns_date,
-        goal=goal,
-        shared_with_parents=shared_with_parents,
-        shared_with_caseworker=shared_with_caseworker,
-        shared_with_municipality=shared_with_municipality,
-    )
+    entry = Entry(**fields)
     entry.full_clean()
     entry.save()
     entry.areas.set(areas)
