@@ -5,7 +5,7 @@ import logging
 import re
 import unicodedata
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from urllib.parse import quote
 
 from django.core.exceptions import ValidationError
@@ -17,13 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from schoolplan import documents
 from schoolplan.audit import record_access
-from schoolplan.forms import (
-    DATE_TOO_EARLY,
-    EARLIEST_DATE,
-    PERIOD_DATE_TOO_LATE,
-    PERIOD_DAYS_AHEAD,
-    PERIOD_REVERSED,
-)
+from schoolplan.forms import period_errors
 from schoolplan.models import AccessLogEntry, PlanExport, Pupil
 from schoolplan.sections import Audience, Period
 
@@ -79,14 +73,9 @@ def exports_for(pupil: Pupil) -> QuerySet[PlanExport]:
 
 def check_period(period: Period) -> None:
     """Raise ValidationError unless the period lies within the dates the forms allow."""
-    latest = timezone.localdate() + timedelta(days=PERIOD_DAYS_AHEAD)
-    for name, day in (("date_from", period.start), ("date_to", period.end)):
-        if day < EARLIEST_DATE:
-            raise ValidationError({name: DATE_TOO_EARLY})
-        if day > latest:
-            raise ValidationError({name: PERIOD_DATE_TOO_LATE})
-    if period.end < period.start:
-        raise ValidationError({"date_to": PERIOD_REVERSED})
+    errors = period_errors(period.start, period.end)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _validate(audience: str, period: Period) -> None:

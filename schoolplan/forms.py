@@ -54,20 +54,33 @@ def _check_date_range(
             raise forms.ValidationError(too_late_message)
 
 
-def _check_period(form: forms.Form, cleaned: dict) -> None:
-    """Add errors to `form` unless `date_from` and `date_to` make a sane period."""
-    start, end = cleaned.get("date_from"), cleaned.get("date_to")
-    for name in ("date_from", "date_to"):
+def period_errors(start: date | None, end: date | None) -> dict[str, list]:
+    """Return the errors of a period's `date_from` and `date_to`, by field name.
+
+    Forms and the export service share these bounds: a date from 2000 up to a
+    year from today, and an end that is not before the start.
+    """
+    errors: dict[str, list] = {}
+    for name, day in (("date_from", start), ("date_to", end)):
         try:
             _check_date_range(
-                cleaned.get(name),
+                day,
                 allow_future_days=PERIOD_DAYS_AHEAD,
                 too_late_message=PERIOD_DATE_TOO_LATE,
             )
         except forms.ValidationError as error:
-            form.add_error(name, error)
+            errors.setdefault(name, []).append(error)
     if start and end and end < start:
-        form.add_error("date_to", PERIOD_REVERSED)
+        errors.setdefault("date_to", []).append(PERIOD_REVERSED)
+    return errors
+
+
+def _check_period(form: forms.Form, cleaned: dict) -> None:
+    """Add errors to `form` unless `date_from` and `date_to` make a sane period."""
+    errors = period_errors(cleaned.get("date_from"), cleaned.get("date_to"))
+    for name, field_errors in errors.items():
+        for error in field_errors:
+            form.add_error(name, error)
 
 
 class EntryForm(BootstrapWidgetsMixin, forms.ModelForm):
