@@ -5,30 +5,22 @@ from datetime import time
 import pytest
 from django.db import connections
 from django.urls import reverse
+from playwright.sync_api import sync_playwright
 
 from absence.models import Registration, Status
 from tests.absence.conftest import SCHOOL_DAY
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import PupilFactory
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 @pytest.fixture
 def browser_page(monkeypatch):
-    playwright_api = pytest.importorskip("playwright.sync_api")
     # Playwright runs an event loop in this thread; the live server's database
     # calls happen in another thread, so Django's async guard does not apply.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS
         )
         page = browser.new_page(viewport={"width": 1024, "height": 768})
         yield page
