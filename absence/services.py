@@ -281,7 +281,7 @@ def register_save(
             user=user,
             pupil_id=pupil_id,
             action=AccessLogEntry.Action.CHANGE,
-            what=str(_("attendance %(day)s") % {"day": day.isoformat()}),
+            what=_("attendance %(day)s") % {"day": day.isoformat()},
         )
         for pupil_id in sorted(changed_pupils)
     )
@@ -328,7 +328,7 @@ def reason_record(
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=registration.pupil,
-        what=str(_("absence reason %(day)s") % {"day": registration.day.isoformat()}),
+        what=_("absence reason %(day)s") % {"day": registration.day.isoformat()},
     )
     return registration
 
@@ -424,7 +424,7 @@ def outreach_create(
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=pupil,
-        what=str(_("outreach contact %(id)s") % {"id": contact.pk}),
+        what=_("outreach contact %(id)s") % {"id": contact.pk},
     )
     return contact
 
@@ -463,10 +463,8 @@ def step_mark_done(
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=pupil,
-        what=str(
-            _("step done: %(step)s from %(day)s")
-            % {"step": DueStepDone.Kind(kind).label, "day": period_start.isoformat()}
-        ),
+        what=_("step done: %(step)s from %(day)s")
+        % {"step": DueStepDone.Kind(kind).label, "day": period_start.isoformat()},
     )
     return step
 

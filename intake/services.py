@@ -65,10 +65,10 @@ class FinishError(ValidationError):
 
 def _section_changed(intake: Intake, section: str) -> str:
     """Describe a saved section of an interview for the access log."""
-    return str(
-        _("intake interview %(id)s, %(section)s")
-        % {"id": intake.pk, "section": interview.SECTION_TITLES.get(section, section)}
-    )
+    return _("intake interview %(id)s, %(section)s") % {
+        "id": intake.pk,
+        "section": interview.SECTION_TITLES.get(section, section),
+    }
 
 
 def _record_change(user, pupil: Pupil, what: str) -> None:
@@ -205,7 +205,7 @@ def question_set_revise(
     record_access(
         user,
         AccessLogEntry.Action.CHANGE,
-        what=str(_("question set version %(version)s") % {"version": new_set.version}),
+        what=_("question set version %(version)s") % {"version": new_set.version},
     )
     return new_set
 
@@ -242,7 +242,7 @@ def intake_start(*, pupil: Pupil, user) -> Intake:
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=pupil,
-        what=str(_("intake interview started")),
+        what=_("intake interview started"),
     )
     return intake
 
@@ -543,7 +543,7 @@ def intake_finish(*, intake: Intake, user) -> list[Goal]:
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=locked.pupil,
-        what=str(_("intake interview finished")),
+        what=_("intake interview finished"),
     )
     return goals
 
@@ -603,13 +603,11 @@ def _amendment(intake, *, section, subject, reason, changes, user) -> IntakeAmen
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=intake.pupil,
-        what=str(
-            _("intake interview %(id)s amended: %(section)s")
-            % {
-                "id": intake.pk,
-                "section": interview.SECTION_TITLES.get(section, section),
-            }
-        ),
+        what=_("intake interview %(id)s amended: %(section)s")
+        % {
+            "id": intake.pk,
+            "section": interview.SECTION_TITLES.get(section, section),
+        },
     )
     return amendment
 
@@ -750,6 +748,6 @@ def follow_up_create(
         user,
         AccessLogEntry.Action.CHANGE,
         pupil=pupil,
-        what=str(_("follow-up %(id)s created") % {"id": follow_up.pk}),
+        what=_("follow-up %(id)s created") % {"id": follow_up.pk},
     )
     return follow_up
