@@ -310,12 +310,14 @@ def main() -> None:
     set_up_django(url)
 
     from django.core.management import call_command
+    from django.db.models import F
     from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
 
     from absence import services
     from absence.models import Registration
+    from schoolplan.models import Pupil
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -335,6 +337,10 @@ def main() -> None:
         # What a saved register does to the dashboard's cache.
         services.bump_data_version(school.pk)
 
+    def pupil_data_changed():
+        # Any write to the pupil's rows raises plan_version, as a new entry does.
+        Pupil.objects.filter(pk=pupil.pk).update(ppr_contact=F("ppr_contact"))
+
     register = reverse("absence:register", args=[group.pk])
     front_page = reverse("schoolplan:plan", args=[pupil.pk])
     dashboard = reverse("absence:dashboard")
@@ -344,7 +350,13 @@ def main() -> None:
     # (name, page, page to compare with, untimed step before each request)
     pages = [
         ("register, 10 pupils", (teacher_client, register), teacher_trivial, None),
-        ("pupil's front page", (leader_client, front_page), leader_trivial, None),
+        ("front page, cached", (leader_client, front_page), leader_trivial, None),
+        (
+            "front page, after a change",
+            (leader_client, front_page),
+            leader_trivial,
+            pupil_data_changed,
+        ),
         ("dashboard, cached", (leader_client, dashboard), leader_trivial, None),
         (
             "dashboard, after a change",
@@ -354,7 +366,7 @@ def main() -> None:
         ),
     ]
     print(
-        f"\n{'page':<27}{'median ms':>10}{'queries':>8}{'trivial ms':>11}{'ratio':>7}"
+        f"\n{'page':<29}{'median ms':>10}{'queries':>8}{'trivial ms':>11}{'ratio':>7}"
     )
     for name, page, reference, before in pages:
         milliseconds, reference_ms, queries = measure(
@@ -363,7 +375,7 @@ def main() -> None:
         ratio = milliseconds / reference_ms
         mark = "" if ratio <= TARGET_RATIO else f"  over the {TARGET_RATIO}x target"
         print(
-            f"{name:<27}{milliseconds:>10.1f}{queries:>8}{reference_ms:>11.1f}"
+            f"{name:<29}{milliseconds:>10.1f}{queries:>8}{reference_ms:>11.1f}"
             f"{ratio:>6.1f}x{mark}"
         )
 

@@ -9,11 +9,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from schoolplan import exports, roles, selectors, services
+from schoolplan import exports, plan_cache, roles, selectors, services
 from schoolplan.access import (
     get_entry_for_user,
     get_pupil_for_user,
@@ -79,7 +81,8 @@ def pupil_list(request):
     return render(request, "schoolplan/pupil_list.html", context)
 
 
-def _plan_context(request, pupil, *, entry_form=None):
+def _plan_context(request, pupil, today):
+    """Return the context of the plan page's body; the sections load when read."""
     authors = selectors.log_authors(pupil)
     filter_form = LogFilterForm(request.GET or None, authors=authors)
     log_filter = selectors.LogFilter()
@@ -95,7 +98,6 @@ def _plan_context(request, pupil, *, entry_form=None):
 
     entries = selectors.log_entries(pupil, log_filter)
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(_page_number(request))
-    today = timezone.localdate()
     for entry in page:
         entry.correctable = services.entry_is_correctable(entry, request.user, today)
         entry.amendable = not entry.is_struck and services.may_amend(
@@ -114,7 +116,7 @@ def _plan_context(request, pupil, *, entry_form=None):
         "filter_form": filter_form,
         "log_filter": log_filter,
         "filter_query": query.urlencode(),
-        "entry_form": entry_form or EntryForm(pupil=pupil),
+        "entry_form": EntryForm(pupil=pupil),
         "plan_exports": (
             exports.exports_for(pupil)[:PLAN_EXPORTS_SHOWN]
             if roles.exports_plan(request.user)
@@ -126,12 +128,23 @@ def _plan_context(request, pupil, *, entry_form=None):
 
 def plan(request, pupil_id: int):
     pupil = get_pupil_for_user(request.user, pupil_id)
+    today = timezone.localdate()
 
     record_access(
         request.user, AccessLogEntry.Action.VIEW, pupil=pupil, what=_("school plan")
     )
 
-    return render(request, "schoolplan/plan.html", _plan_context(request, pupil))
+    def render_body(extra_context):
+        context = {**_plan_context(request, pupil, today), **extra_context}
+        return render_to_string("schoolplan/_plan_body.html", context, request)
+
+    body = plan_cache.cached_body(request, pupil, today, render_body)
+    context = {
+        "pupil": pupil,
+        # Rendered (and escaped) by our own template, in full or from the cache.
+        "body": mark_safe(body),
+    }
+    return render(request, "schoolplan/plan.html", context)
 
 
 def entry_create(request, pupil_id: int):

@@ -2,11 +2,18 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from schoolplan import roles
 from schoolplan.models import Area, PlanExport
 from schoolplan.storage import PrivateStorage
 from tests.factories import PupilFactory, PupilGroupFactory, SchoolFactory, make_staff
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Start each test with an empty cache, so no page comes from an earlier test."""
+    cache.clear()
 
 
 @pytest.fixture

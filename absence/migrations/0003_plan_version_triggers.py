@@ -1,0 +1,27 @@
+"""Raise a pupil's plan_version when this app's rows of the pupil change.
+
+See schoolplan/plan_cache.py; the tables and their pupil queries are listed there.
+"""
+
+from django.db import migrations
+
+from schoolplan import plan_cache
+
+CREATE = "".join(
+    plan_cache.create_triggers_sql(table, pupils)
+    for table, pupils in plan_cache.ABSENCE_TABLES.items()
+)
+DROP = "".join(plan_cache.drop_triggers_sql(table) for table in plan_cache.ABSENCE_TABLES)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("absence", "0002_history_pupil_day_index"),
+        ("schoolplan", "0005_pupil_plan_version"),
+    ]
+
+    operations = [
+        migrations.RunPython(
+            plan_cache.run_on_postgresql(CREATE), plan_cache.run_on_postgresql(DROP)
+        )
+    ]
