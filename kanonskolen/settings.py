@@ -279,6 +279,17 @@ MEDIA_URL = "media/"
 # so the user gets the export's own error message rather than a dropped request.
 PDF_RENDER_TIMEOUT_SECONDS = env_int("PDF_RENDER_TIMEOUT_SECONDS", 25)
 
+# The dashboard and the plan page cache rendered pupil data. It stays in each
+# worker's memory: never on disk or in a shared service, and gone on restart.
+# Every key holds a version that the database raises on each change, so a
+# page cached before a change is not shown after it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 500)},
+    }
+}
+
 FORM_RENDERER = "kanonskolen.forms.BootstrapFormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

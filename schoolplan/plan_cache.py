@@ -1,4 +1,4 @@
-"""The cached body of the school plan page, and the version that tells when it is stale.
+"""The cached body of the school plan page, and the version that marks it stale.
 
 Teachers open the plan page many times a day, and most of what it shows (the
 front-page sections, the log, the forms) changes only when the pupil's data
@@ -30,9 +30,10 @@ PLAN_CACHE_SECONDS = 10 * 60
 CSRF_PLACEHOLDER = "plan-cache-csrf-token"
 _CSRF_PLACEHOLDER_MARKUP = f'name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}"'
 
-# How to find the pupils a changed row belongs to. `changed_rows` stands for
-# the statement's changed rows (its transition table). The migrations build
-# their triggers from these lists; a change to them needs a new migration.
+# How to find the pupils a changed row belongs to. `changed_rows` is the
+# statement's transition table, the rows it inserted, updated or deleted.
+# The migrations build their triggers from these lists, so a change to them
+# needs a new migration.
 PUPIL_ID = "SELECT pupil_id FROM changed_rows"
 SCHOOL_PUPILS = (
     "SELECT id FROM schoolplan_pupil "
@@ -119,8 +120,8 @@ INTAKE_TABLES = {
 }
 
 # Raises plan_version of the pupils the statement's rows belong to. The pupil
-# query comes as the trigger's argument; for an update it runs on the rows
-# before and after, so a row moved to another pupil stales both plans.
+# query is the trigger's argument. For an update the query runs on the rows
+# before and after the change, so a row moved to another pupil stales both plans.
 TOUCH_FUNCTION = """
 CREATE OR REPLACE FUNCTION skoleplan_touch_plans() RETURNS trigger
 LANGUAGE plpgsql AS $$
@@ -207,9 +208,9 @@ def body_key(request, pupil, today) -> str:
 
 
 def cached_body(request, pupil, today, render) -> str:
-    """Return the plan body, from the cache or from `render(context_extra)`.
+    """Return the plan body, from the cache or from `render(extra_context)`.
 
-    `render` takes extra context for the template and returns its HTML. The
+    `render` takes a dict of extra template context and returns the HTML. The
     HTML is stored with a placeholder CSRF token and gets the request's own.
     """
     if not is_enabled():

@@ -51,8 +51,8 @@ def _plan(client, pupil):
     return response.content.decode()
 
 
-def test_every_table_of_the_apps_is_listed(db):
-    """A new model must say how its rows reach a pupil's plan, or why they do not."""
+def test_every_table_is_listed(db):
+    """Each model is listed with a query for its pupils, or named as not on the page."""
     tables = {
         model._meta.db_table
         for app in ("schoolplan", "absence", "intake")
@@ -105,7 +105,7 @@ def test_bulk_written_registrations_raise_the_version(pupil, teacher, other_pupi
     assert _version(other_pupil) == other_before
 
 
-def test_a_calendar_change_stales_every_plan_of_the_school(pupil, other_pupil):
+def test_calendar_change_stales_school_plans(pupil, other_pupil):
     neighbour = PupilFactory(group=PupilGroupFactory())
     year = SchoolYear.objects.create(
         school=pupil.school, first_day=date(2026, 8, 10), last_day=date(2027, 6, 25)
@@ -122,7 +122,7 @@ def test_a_calendar_change_stales_every_plan_of_the_school(pupil, other_pupil):
     assert after[2] == before[2]
 
 
-def test_dashboard_data_version_leaves_the_plans_alone(pupil):
+def test_dashboard_version_leaves_plans_alone(pupil):
     AbsenceRules.objects.get_or_create(school=pupil.school)
     before = _version(pupil)
 
@@ -152,9 +152,7 @@ def test_saving_a_pupil_read_earlier_still_counts_up(pupil):
     assert _version(pupil) > current
 
 
-def test_plan_page_shows_an_entry_written_outside_the_services(
-    client_for, teacher, pupil
-):
+def test_plan_shows_entry_written_directly(client_for, teacher, pupil):
     client = client_for(teacher)
     _plan(client, pupil)
 
@@ -187,7 +185,7 @@ def test_cache_is_kept_per_viewer(client_for, teacher, leader, pupil):
     assert reverse("schoolplan:front_page_edit", args=[pupil.pk]) in as_leader
 
 
-def test_cached_page_carries_each_sessions_own_csrf_token(teacher, pupil):
+def test_cached_page_has_sessions_csrf_token(teacher, pupil):
     """A second login of the same user gets its own token, and its form works."""
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     first.force_login(teacher)
