@@ -317,7 +317,7 @@ def main() -> None:
 
     from absence import services
     from absence.models import Registration
-    from schoolplan.models import Pupil
+    from schoolplan.models import Entry
 
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -329,6 +329,7 @@ def main() -> None:
         f"(database {urlsplit(url).path.lstrip('/')})."
     )
 
+    latest_registration = Registration.objects.filter(pupil=pupil).latest("day")
     teacher_client, leader_client = Client(), Client()
     teacher_client.force_login(teacher)
     leader_client.force_login(leader)
@@ -337,9 +338,21 @@ def main() -> None:
         # What a saved register does to the dashboard's cache.
         services.bump_data_version(school.pk)
 
-    def pupil_data_changed():
-        # Any write to the pupil's rows raises plan_version, as a new entry does.
-        Pupil.objects.filter(pk=pupil.pk).update(ppr_contact=F("ppr_contact"))
+    def entry_written():
+        # A new entry stales the plan page's log part.
+        Entry.objects.create(
+            pupil=pupil,
+            author=teacher,
+            kind=Entry.Kind.DAILY,
+            text="Kom kl. 8.30 og blev til frokost.",
+            concerns_date=today,
+        )
+
+    def registration_changed():
+        # A corrected registration stales the front part (the absence figures).
+        Registration.objects.filter(pk=latest_registration.pk).update(
+            version=F("version") + 1
+        )
 
     register = reverse("absence:register", args=[group.pk])
     front_page = reverse("schoolplan:plan", args=[pupil.pk])
@@ -352,10 +365,16 @@ def main() -> None:
         ("register, 10 pupils", (teacher_client, register), teacher_trivial, None),
         ("front page, cached", (leader_client, front_page), leader_trivial, None),
         (
-            "front page, after a change",
+            "front page, after an entry",
             (leader_client, front_page),
             leader_trivial,
-            pupil_data_changed,
+            entry_written,
+        ),
+        (
+            "front page, after a register",
+            (leader_client, front_page),
+            leader_trivial,
+            registration_changed,
         ),
         ("dashboard, cached", (leader_client, dashboard), leader_trivial, None),
         (

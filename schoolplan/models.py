@@ -157,11 +157,12 @@ class Pupil(models.Model):
     )
     caseworker_email = models.EmailField(_("caseworker's e-mail"), blank=True)
     ppr_contact = models.CharField(_("PPR contact"), max_length=200, blank=True)
-    # Raised by PostgreSQL triggers whenever a row the plan page shows changes;
-    # the page's cache key holds it. See schoolplan/plan_cache.py.
-    plan_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # Raised by PostgreSQL triggers whenever a row of the plan page's front part
+    # or log changes. The cache keys of those parts hold them; see plan_cache.py.
+    front_version = models.PositiveBigIntegerField(default=0, editable=False)
+    log_version = models.PositiveBigIntegerField(default=0, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["plan_version"])
+    history = HistoricalRecords(excluded_fields=["front_version", "log_version"])
 
     class Meta:
         verbose_name = _("pupil")

@@ -12,7 +12,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from schoolplan import exports, plan_cache, roles, selectors, services
@@ -81,8 +80,23 @@ def pupil_list(request):
     return render(request, "schoolplan/pupil_list.html", context)
 
 
-def _plan_context(request, pupil, today):
-    """Return the context of the plan page's body; the sections load when read."""
+def _front_context(request, pupil, today):
+    return {
+        "pupil": pupil,
+        "sections": render_context(
+            pupil, school_year_of(today), Audience.INTERNAL, front_page_only=True
+        ),
+        "entry_form": EntryForm(pupil=pupil),
+        "plan_exports": (
+            exports.exports_for(pupil)[:PLAN_EXPORTS_SHOWN]
+            if roles.exports_plan(request.user)
+            else None
+        ),
+        "today": today,
+    }
+
+
+def _log_context(request, pupil, today):
     authors = selectors.log_authors(pupil)
     filter_form = LogFilterForm(request.GET or None, authors=authors)
     log_filter = selectors.LogFilter()
@@ -109,20 +123,18 @@ def _plan_context(request, pupil, today):
 
     return {
         "pupil": pupil,
-        "sections": render_context(
-            pupil, school_year_of(today), Audience.INTERNAL, front_page_only=True
-        ),
         "page": page,
         "filter_form": filter_form,
         "log_filter": log_filter,
         "filter_query": query.urlencode(),
-        "entry_form": EntryForm(pupil=pupil),
-        "plan_exports": (
-            exports.exports_for(pupil)[:PLAN_EXPORTS_SHOWN]
-            if roles.exports_plan(request.user)
-            else None
-        ),
         "today": today,
+    }
+
+
+def _render_pieces(request, context, templates: dict) -> dict:
+    return {
+        name: render_to_string(f"schoolplan/{template}", context, request)
+        for name, template in templates.items()
     }
 
 
@@ -134,16 +146,30 @@ def plan(request, pupil_id: int):
         request.user, AccessLogEntry.Action.VIEW, pupil=pupil, what=_("school plan")
     )
 
-    def render_body(extra_context):
-        context = {**_plan_context(request, pupil, today), **extra_context}
-        return render_to_string("schoolplan/_plan_body.html", context, request)
-
-    body = plan_cache.cached_body(request, pupil, today, render_body)
-    context = {
-        "pupil": pupil,
-        # Rendered (and escaped) by our own template, in full or from the cache.
-        "body": mark_safe(body),
-    }
+    # Each part is rendered only when the cache lacks it (see plan_cache.py).
+    front = plan_cache.cached_part(
+        request,
+        plan_cache.front_key(request, pupil, today),
+        lambda extra: _render_pieces(
+            request,
+            {**_front_context(request, pupil, today), **extra},
+            {"page": "_plan_front.html", "entry_card": "_plan_entry_card.html"},
+        ),
+    )
+    log = plan_cache.cached_part(
+        request,
+        plan_cache.log_key(request, pupil, today),
+        lambda extra: _render_pieces(
+            request,
+            {**_log_context(request, pupil, today), **extra},
+            {
+                "count": "_plan_log_count.html",
+                "filter_card": "_plan_filter_card.html",
+                "entries": "_plan_log_entries.html",
+            },
+        ),
+    )
+    context = {"pupil": pupil, "front": front, "log": log}
     return render(request, "schoolplan/plan.html", context)
 
 

@@ -1,4 +1,4 @@
-"""Raise a pupil's plan_version when this app's rows of the pupil change.
+"""Raise a pupil's plan versions when this app's rows of the pupil change.
 
 See schoolplan/plan_cache.py; the tables and their pupil queries are listed there.
 """
@@ -8,10 +8,13 @@ from django.db import migrations
 from schoolplan import plan_cache
 
 CREATE = "".join(
-    plan_cache.create_triggers_sql(table, pupils)
-    for table, pupils in plan_cache.ABSENCE_TABLES.items()
+    plan_cache.create_triggers_sql(table, rules)
+    for table, rules in plan_cache.ABSENCE_TABLES.items()
 )
-DROP = "".join(plan_cache.drop_triggers_sql(table) for table in plan_cache.ABSENCE_TABLES)
+DROP = "".join(
+    plan_cache.drop_triggers_sql(table, rules)
+    for table, rules in plan_cache.ABSENCE_TABLES.items()
+)
 
 
 class Migration(migrations.Migration):

@@ -1,6 +1,6 @@
-"""Add Pupil.plan_version and the PostgreSQL triggers that raise it.
+"""Add the pupil's plan versions and the PostgreSQL triggers that raise them.
 
-The plan page caches its body under this version (schoolplan/plan_cache.py).
+The plan page caches its parts under these versions (schoolplan/plan_cache.py).
 The table lists and the SQL live there, so that the apps' migrations and the
 tests share them. On SQLite nothing is created and the plan page is not cached.
 """
@@ -10,26 +10,28 @@ from django.db import migrations, models
 from schoolplan import plan_cache
 
 PUPIL_TRIGGER = """
-CREATE OR REPLACE TRIGGER skoleplan_next_plan_version BEFORE UPDATE ON schoolplan_pupil
-    FOR EACH ROW EXECUTE FUNCTION skoleplan_next_plan_version();
+CREATE OR REPLACE TRIGGER skoleplan_pupil_versions BEFORE UPDATE ON schoolplan_pupil
+    FOR EACH ROW EXECUTE FUNCTION skoleplan_pupil_versions();
 """
 
 CREATE = (
     plan_cache.TOUCH_FUNCTION
     + PUPIL_TRIGGER
     + "".join(
-        plan_cache.create_triggers_sql(table, pupils)
-        for table, pupils in plan_cache.SCHOOLPLAN_TABLES.items()
+        plan_cache.create_triggers_sql(table, rules)
+        for table, rules in plan_cache.SCHOOLPLAN_TABLES.items()
     )
 )
 
 DROP = (
-    "DROP TRIGGER IF EXISTS skoleplan_next_plan_version ON schoolplan_pupil;\n"
+    "DROP TRIGGER IF EXISTS skoleplan_pupil_versions ON schoolplan_pupil;\n"
     + "".join(
-        plan_cache.drop_triggers_sql(table) for table in plan_cache.SCHOOLPLAN_TABLES
+        plan_cache.drop_triggers_sql(table, rules)
+        for table, rules in plan_cache.SCHOOLPLAN_TABLES.items()
     )
     + "DROP FUNCTION IF EXISTS skoleplan_touch_plans();\n"
-    + "DROP FUNCTION IF EXISTS skoleplan_next_plan_version();\n"
+    + "DROP FUNCTION IF EXISTS skoleplan_pupil_versions();\n"
+    + "DROP FUNCTION IF EXISTS skoleplan_next_version(bigint);\n"
 )
 
 
@@ -39,7 +41,12 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="pupil",
-            name="plan_version",
+            name="front_version",
+            field=models.PositiveBigIntegerField(default=0, editable=False),
+        ),
+        migrations.AddField(
+            model_name="pupil",
+            name="log_version",
             field=models.PositiveBigIntegerField(default=0, editable=False),
         ),
         migrations.RunPython(

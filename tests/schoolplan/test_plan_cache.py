@@ -1,9 +1,11 @@
 """The plan page's cached body: stale the moment the pupil's data changes."""
 
 import re
+import time
 from datetime import date
 
 from django.apps import apps
+from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -18,7 +20,7 @@ from absence.models import (
     SchoolYear,
     Status,
 )
-from schoolplan import plan_cache
+from schoolplan import plan_cache, roles
 from schoolplan.models import Area, Entry, Pupil
 from tests.factories import EntryFactory, PupilFactory, PupilGroupFactory
 
@@ -35,14 +37,19 @@ def _tables_with_triggers():
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT event_object_table, count(*) FROM information_schema.triggers "
-            "WHERE trigger_name LIKE 'skoleplan_touch_plans_%' "
+            "WHERE trigger_name LIKE 'skoleplan_touch_%' "
             "GROUP BY event_object_table"
         )
         return dict(cursor.fetchall())
 
 
+def _versions(pupil) -> tuple[int, int]:
+    """Return the pupil's (front_version, log_version)."""
+    return Pupil.objects.values_list("front_version", "log_version").get(pk=pupil.pk)
+
+
 def _version(pupil) -> int:
-    return Pupil.objects.values_list("plan_version", flat=True).get(pk=pupil.pk)
+    return _versions(pupil)[0]
 
 
 def _plan(client, pupil):
@@ -59,31 +66,53 @@ def test_every_table_is_listed(db):
         for model in apps.get_app_config(app).get_models(include_auto_created=True)
         if not model.__name__.startswith("Historical")
     }
-    listed = (
-        set(plan_cache.SCHOOLPLAN_TABLES)
-        | set(plan_cache.ABSENCE_TABLES)
-        | set(plan_cache.INTAKE_TABLES)
-    )
+    listed = {
+        **plan_cache.SCHOOLPLAN_TABLES,
+        **plan_cache.ABSENCE_TABLES,
+        **plan_cache.INTAKE_TABLES,
+    }
 
-    assert listed | NOT_ON_THE_PLAN_PAGE == tables
-    assert _tables_with_triggers() == dict.fromkeys(listed, 3)
+    assert set(listed) | NOT_ON_THE_PLAN_PAGE == tables
+    # An insert, an update and a delete trigger for each rule of a table.
+    expected = {table: 3 * len(rules) for table, rules in listed.items()}
+    assert _tables_with_triggers() == expected
 
 
-def test_new_entry_raises_the_version(pupil):
-    before = _version(pupil)
+def test_new_entry_raises_only_the_log_version(pupil):
+    front, log = _versions(pupil)
 
     EntryFactory(pupil=pupil)
 
-    assert _version(pupil) > before
+    assert _versions(pupil)[0] == front
+    assert _versions(pupil)[1] > log
 
 
-def test_area_added_to_an_entry_raises_the_version(pupil):
+def test_new_status_note_raises_both_versions(pupil):
+    front, log = _versions(pupil)
+
+    EntryFactory(pupil=pupil, kind=Entry.Kind.STATUS_NOTE)
+
+    assert _versions(pupil)[0] > front
+    assert _versions(pupil)[1] > log
+
+
+def test_status_note_changed_to_daily_stales_front(pupil):
+    note = EntryFactory(pupil=pupil, kind=Entry.Kind.STATUS_NOTE)
+    front = _version(pupil)
+
+    note.kind = Entry.Kind.DAILY
+    note.save()
+
+    assert _version(pupil) > front
+
+
+def test_area_added_to_entry_raises_log_version(pupil):
     entry = EntryFactory(pupil=pupil)
-    before = _version(pupil)
+    before = _versions(pupil)[1]
 
     entry.areas.add(Area.objects.first())
 
-    assert _version(pupil) > before
+    assert _versions(pupil)[1] > before
 
 
 def test_bulk_written_registrations_raise_the_version(pupil, teacher, other_pupil):
@@ -143,13 +172,23 @@ def test_changed_absence_rules_stale_the_plans(pupil):
 
 def test_saving_a_pupil_read_earlier_still_counts_up(pupil):
     stale = Pupil.objects.get(pk=pupil.pk)
-    EntryFactory(pupil=pupil)
-    current = _version(pupil)
+    EntryFactory(pupil=pupil, kind=Entry.Kind.STATUS_NOTE)
+    front, log = _versions(pupil)
 
     stale.ppr_contact = "PPR Nord"
     stale.save()
 
-    assert _version(pupil) > current
+    assert _versions(pupil)[0] > front
+    assert _versions(pupil)[1] == log
+
+
+def test_saving_an_unchanged_pupil_keeps_versions(pupil):
+    pupil.refresh_from_db()
+    before = _versions(pupil)
+
+    pupil.save()
+
+    assert _versions(pupil) == before
 
 
 def test_plan_shows_entry_written_directly(client_for, teacher, pupil):
@@ -159,6 +198,81 @@ def test_plan_shows_entry_written_directly(client_for, teacher, pupil):
     EntryFactory(pupil=pupil, text="Skrevet direkte i databasen.")
 
     assert "Skrevet direkte i databasen." in _plan(client, pupil)
+
+
+def test_front_part_is_kept_after_new_entry(client_for, teacher, pupil):
+    client = client_for(teacher)
+    _plan(client, pupil)
+    EntryFactory(pupil=pupil, text="Kom med bussen i dag.")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = _plan(client, pupil)
+
+    assert "Kom med bussen i dag." in page
+    assert not any("absence_registration" in query["sql"] for query in queries)
+
+
+def test_plan_shows_status_note_written_directly(client_for, teacher, pupil):
+    client = client_for(teacher)
+    _plan(client, pupil)
+
+    EntryFactory(
+        pupil=pupil, kind=Entry.Kind.STATUS_NOTE, text="Statusnotat fra databasen."
+    )
+
+    page = _plan(client, pupil)
+    front_section = page.split('id="section-status_note"')[1].split("</article>")[0]
+    assert "Statusnotat fra databasen." in front_section
+
+
+def test_versions_come_from_the_clock(pupil):
+    before_write = int(time.time() * 1_000_000)
+
+    EntryFactory(pupil=pupil)
+
+    # The database runs on the same clock; allow a second for rounding.
+    assert _versions(pupil)[1] >= before_write - 1_000_000
+
+
+def test_restored_database_does_not_reuse_cached_versions(client_for, teacher, pupil):
+    """After a restore sets versions back, a new entry still gets a new version."""
+    client = client_for(teacher)
+    _plan(client, pupil)
+    restored_log_version = _versions(pupil)[1]
+    lost = EntryFactory(pupil=pupil, text="Tabt ved gendannelsen.")
+    assert "Tabt ved gendannelsen." in _plan(client, pupil)
+    with connection.cursor() as cursor:
+        # What pg_restore does: rows come back without firing triggers.
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute("DELETE FROM schoolplan_entry WHERE id = %s", [lost.pk])
+        cursor.execute(
+            "UPDATE schoolplan_pupil SET log_version = %s WHERE id = %s",
+            [restored_log_version, pupil.pk],
+        )
+        cursor.execute("SET session_replication_role = DEFAULT")
+
+    EntryFactory(pupil=pupil, text="Skrevet efter gendannelsen.")
+
+    page = _plan(client, pupil)
+    assert "Skrevet efter gendannelsen." in page
+    assert "Tabt ved gendannelsen." not in page
+
+
+def test_role_change_shows_at_once(client_for, coordinator, group, pupil):
+    client = client_for(coordinator)
+    entry = EntryFactory(pupil=pupil)
+    edit_link = reverse("schoolplan:front_page_edit", args=[pupil.pk])
+    amend_link = reverse("schoolplan:entry_amend", args=[pupil.pk, entry.pk])
+    page = _plan(client, pupil)
+    assert edit_link in page
+    assert amend_link in page
+
+    coordinator.groups.set([Group.objects.get(name=roles.TEACHER)])
+    group.staff.add(coordinator)
+
+    page = _plan(client, pupil)
+    assert edit_link not in page
+    assert amend_link not in page
 
 
 def test_second_view_is_served_from_the_cache(client_for, teacher, pupil):
@@ -217,9 +331,10 @@ def test_nothing_is_cached_without_postgresql(monkeypatch, rf, teacher, pupil):
 
     def render(extra_context):
         rendered.append(extra_context)
-        return "<p>krop</p>"
+        return {"entries": "<p>log</p>"}
 
+    key = plan_cache.log_key(request, pupil, timezone.localdate())
     for _view in range(2):
-        plan_cache.cached_body(request, pupil, timezone.localdate(), render)
+        plan_cache.cached_part(request, key, render)
 
     assert rendered == [{}, {}]
