@@ -10,10 +10,10 @@ changes only when the pupil's data changes. So the page is cached in two parts:
 
 PostgreSQL triggers raise these versions in the same transaction as every
 insert, update or delete of a row the part shows, however the row was written:
-a service, a bulk write, the admin or a restore. No service has to remember to
-do it. A new entry raises only `log_version` unless it is a status note, which
-the front page shows, so the page a teacher sees after writing an entry renders
-only its log. The triggers are created by migrations (`schoolplan` 0005,
+a service, a bulk write or the admin. No service has to remember to do it. (A
+restore loads rows without firing triggers; see the versions' note below.) A new entry raises only `log_version` unless it is a status note, which
+the front page shows. So the page that follows a saved entry renders only its
+log. The triggers are created by migrations (`schoolplan` 0005,
 `absence` 0003, `intake` 0003) from the table lists below. Without PostgreSQL
 (the SQLite quick start) there are no triggers, and nothing is cached.
 """
@@ -150,7 +150,8 @@ UPDATE_PUPILS = {
 
 # A version is the time of the change in microseconds, or one more than the
 # version before if that is later. So a restored database, whose versions go
-# back, never hands out a number that pages cached before the restore carry.
+# back, does not hand out a number that pages cached before the restore carry
+# (unless the server's clock was set back by more than the time in between).
 #
 # skoleplan_touch_plans raises the versions named by its second argument for
 # the pupils found by the first, a query over the statement's rows. For an
