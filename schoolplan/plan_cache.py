@@ -10,12 +10,14 @@ changes only when the pupil's data changes. So the page is cached in two parts:
 
 PostgreSQL triggers raise these versions in the same transaction as every
 insert, update or delete of a row the part shows, however the row was written:
-a service, a bulk write or the admin. No service has to remember to do it. (A
-restore loads rows without firing triggers; see the versions' note below.) A new entry raises only `log_version` unless it is a status note, which
-the front page shows. So the page that follows a saved entry renders only its
-log. The triggers are created by migrations (`schoolplan` 0005,
-`absence` 0003, `intake` 0003) from the table lists below. Without PostgreSQL
-(the SQLite quick start) there are no triggers, and nothing is cached.
+a service, a bulk write or the admin. No service has to remember to do it. A
+restore loads rows without firing triggers (see the note on versions below).
+
+A new entry raises only `log_version` unless it is a status note, which the
+front page shows. So the page that follows a saved entry renders only its log.
+The triggers are created by migrations (`schoolplan` 0005, `absence` 0003,
+`intake` 0003) from the table lists below. Without PostgreSQL (the SQLite quick
+start) there are no triggers, and nothing is cached.
 """
 
 import hashlib
