@@ -281,7 +281,7 @@ PDF_RENDER_TIMEOUT_SECONDS = env_int("PDF_RENDER_TIMEOUT_SECONDS", 25)
 
 # The dashboard and the plan page cache rendered pupil data. It stays in each
 # worker's memory: never on disk or in a shared service, and gone on restart.
-# Every key holds a version that the database raises on each change, so a
+# Every key contains a version that the database raises on each change, so a
 # page cached before a change is not shown after it.
 CACHES = {
     "default": {

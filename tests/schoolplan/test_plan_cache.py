@@ -1,4 +1,4 @@
-"""The plan page's cached body: stale the moment the pupil's data changes."""
+"""The plan page's cached parts: stale the moment the pupil's data changes."""
 
 import re
 import time
@@ -234,7 +234,7 @@ def test_versions_come_from_the_clock(pupil):
     assert _versions(pupil)[1] >= before_write - 1_000_000
 
 
-def test_restored_database_does_not_reuse_cached_versions(client_for, teacher, pupil):
+def test_restore_does_not_reuse_versions(client_for, teacher, pupil):
     """After a restore sets versions back, a new entry still gets a new version."""
     client = client_for(teacher)
     _plan(client, pupil)
