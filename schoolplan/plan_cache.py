@@ -30,8 +30,9 @@ from django.utils.translation import get_language
 
 from schoolplan import roles
 
-# Even with the triggers, a cached part lives at most this long, so a change
-# they do not see (a staff member's new name, say) shows within minutes.
+# NOTE: the triggers miss a staff member's new name (auth_user has none), a
+# TRUNCATE, and writes made with triggers disabled (session_replication_role).
+# A cached part lives at most this long, so such a change shows within minutes.
 PLAN_CACHE_SECONDS = 10 * 60
 
 # The cached parts are rendered with this in place of the CSRF token, and each
@@ -284,12 +285,14 @@ def log_key(request, pupil, today) -> str:
     )
 
 
-def cached_part(request, key: str, render) -> dict:
+def cached_part(request, key: str, render, still_current) -> dict:
     """Return a part's named HTML pieces, from the cache or from `render`.
 
     `render(extra_context)` takes a dict of extra template context and returns
     a dict of HTML strings. They are stored with a placeholder CSRF token and
-    get the request's own.
+    get the request's own. `still_current()` returns whether the version in
+    `key` is still the stored one after rendering. If a write came in between,
+    the pieces may show data newer than the key says, so they are not stored.
     """
     if not is_enabled():
         return {name: mark_safe(html) for name, html in render({}).items()}
@@ -297,7 +300,8 @@ def cached_part(request, key: str, render) -> dict:
     pieces = cache.get(key)
     if pieces is None:
         pieces = render({"csrf_token": CSRF_PLACEHOLDER})
-        cache.set(key, pieces, PLAN_CACHE_SECONDS)
+        if still_current():
+            cache.set(key, pieces, PLAN_CACHE_SECONDS)
 
     token = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
     # Rendered (and escaped) by our own templates, in full or from the cache.
@@ -305,3 +309,13 @@ def cached_part(request, key: str, render) -> dict:
         name: mark_safe(html.replace(_CSRF_PLACEHOLDER_MARKUP, token))
         for name, html in pieces.items()
     }
+
+
+def version_unchanged(pupil, field: str):
+    """Return a `still_current` check for one of the pupil's versions."""
+    version = getattr(pupil, field)
+
+    def check() -> bool:
+        return type(pupil).objects.filter(pk=pupil.pk, **{field: version}).exists()
+
+    return check

@@ -83,6 +83,10 @@ def pupil_list(request):
 def _front_context(request, pupil, today):
     return {
         "pupil": pupil,
+        # The front part is cached whatever the query string, so its forms
+        # return to the plain plan page, not to the first visitor's URL.
+        "flag_next_url": reverse("schoolplan:plan", args=[pupil.pk])
+        + "#section-absence",
         "sections": render_context(
             pupil, school_year_of(today), Audience.INTERNAL, front_page_only=True
         ),
@@ -155,6 +159,7 @@ def plan(request, pupil_id: int):
             {**_front_context(request, pupil, today), **extra},
             {"page": "_plan_front.html", "entry_card": "_plan_entry_card.html"},
         ),
+        plan_cache.version_unchanged(pupil, plan_cache.FRONT),
     )
     log = plan_cache.cached_part(
         request,
@@ -168,6 +173,7 @@ def plan(request, pupil_id: int):
                 "entries": "_plan_log_entries.html",
             },
         ),
+        plan_cache.version_unchanged(pupil, plan_cache.LOG),
     )
     context = {"pupil": pupil, "front": front, "log": log}
     return render(request, "schoolplan/plan.html", context)

@@ -265,3 +265,15 @@ def test_step_note_too_long_says_so(client_for, leader, truant):
     assert "500" in page
     assert escape(str(STEP_FORM_INVALID)) not in page
     assert not DueStepDone.objects.exists()
+
+
+def test_plan_flags_return_to_plain_plan(client_for, leader, truant):
+    """The cached front part must not carry the first visit's query string."""
+    client = client_for(leader)
+    plan = reverse("schoolplan:plan", args=[truant.pk])
+    client.get(plan + "?page=2&kind=daily")
+
+    page = client.get(plan).content.decode()
+
+    assert f'name="next" value="{plan}#section-absence"' in page
+    assert "page=2" not in page

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.apps import apps
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -335,6 +336,23 @@ def test_nothing_is_cached_without_postgresql(monkeypatch, rf, teacher, pupil):
 
     key = plan_cache.log_key(request, pupil, timezone.localdate())
     for _view in range(2):
-        plan_cache.cached_part(request, key, render)
+        plan_cache.cached_part(request, key, render, lambda: True)
 
     assert rendered == [{}, {}]
+
+
+def test_part_rendered_during_a_write_is_not_stored(rf, teacher, pupil):
+    """A write between reading the version and rendering keeps the part out."""
+    request = rf.get("/")
+    request.user = teacher
+    pupil.refresh_from_db()
+    key = plan_cache.log_key(request, pupil, timezone.localdate())
+    still_current = plan_cache.version_unchanged(pupil, plan_cache.LOG)
+
+    def render_while_an_entry_is_saved(extra_context):
+        EntryFactory(pupil=pupil)
+        return {"entries": "<p>nyere end versionen</p>"}
+
+    plan_cache.cached_part(request, key, render_while_an_entry_is_saved, still_current)
+
+    assert cache.get(key) is None
