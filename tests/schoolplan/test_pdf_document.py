@@ -188,6 +188,28 @@ def test_cover_lists_recipient_and_contact(pupil, teacher, leader):
     assert f"Kontaktperson {teacher.get_full_name()}, kontaktlærer" in first_page
 
 
+@pytest.mark.parametrize("audience", Audience.values)
+def test_cover_with_logo_and_full_address_fits_one_page(
+    audience, pupil, teacher, leader
+):
+    """The contents list ends on the cover, not with one line on a page of its own."""
+    school = pupil.school
+    school.address = "Skolevej 12\n8000 Aarhus C"
+    school.phone, school.email = "86 12 34 56", "kontor@kanonskolen.example"
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 100), (31, 95, 139)).save(buffer, format="PNG")
+    school.logo.save("logo.png", ContentFile(buffer.getvalue()))
+    teacher.email = "laerer@kanonskolen.example"
+    teacher.save()
+    pupil.contact_teacher = teacher
+    pupil.save()
+
+    pages = page_texts(_render(pupil, audience, leader).pdf)
+
+    assert "Om dokumentet" in _flat(pages[0])
+    assert "Indhold" in _flat(pages[0])
+
+
 def test_end_section_names_maker_and_time(pupil, leader):
     leader.first_name, leader.last_name = "Lene", "Skov"
     leader.save()
