@@ -114,3 +114,20 @@ def test_text_survives_expired_session(page, login, live_server, coordinator, pu
     _wait_saved(page, "family_view")
     intake = Intake.objects.get(pupil=pupil)
     assert intake.family_hopes == "At morgenerne bliver lettere."
+
+
+def test_save_button_right_after_typing_saves_once(
+    page, login, live_server, coordinator, pupil
+):
+    """The section's button waits for the autosave that leaving the field sent."""
+    services.intake_start(pupil=pupil, user=coordinator)
+    page = login(coordinator)
+    page.goto(f"{live_server.url}/opstart/{pupil.pk}/udfyld/")
+
+    page.fill("#id_meeting-other_participants", "Skolens psykolog")
+    page.locator("#meeting button:has-text('Gem afsnit')").click()
+    page.wait_for_load_state()
+
+    assert "Din tekst er ikke gemt" not in page.inner_text("body")
+    intake = Intake.objects.get(pupil=pupil)
+    assert intake.other_participants == "Skolens psykolog"

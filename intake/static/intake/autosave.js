@@ -45,7 +45,26 @@
     this.stopped = false;
     form.addEventListener("input", this.changed.bind(this, TYPING_PAUSE_MS));
     form.addEventListener("change", this.changed.bind(this, 0));
+    form.addEventListener("submit", this.submitted.bind(this));
   }
+
+  // The section's own save button. Leaving the last field has usually just
+  // sent an autosave, which raises the section's version. Posting the form
+  // before that reply comes would send the old version, and the server would
+  // report the user's own save as a conflict. So the post waits for the reply,
+  // which puts the new version into the form.
+  Section.prototype.submitted = function (event) {
+    var form = this.form;
+    window.clearTimeout(this.timer);
+    this.stopped = true;
+    this.dirty = false;
+    if (this.sending) {
+      event.preventDefault();
+      this.sending.then(function () {
+        form.submit();
+      });
+    }
+  };
 
   Section.prototype.show = function (text, kind) {
     if (!this.status) {
