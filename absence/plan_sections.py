@@ -5,10 +5,11 @@ from django.utils.translation import gettext_lazy as _
 
 from absence import selectors
 from absence.figures import FiguresNeedPostgreSQL
-from schoolplan.sections import Audience, Section, register
+from schoolplan.sections import ENTRY_SHARING_FIELD, Audience, Section, register
 
 # Both sections go to every audience: the municipality, the caseworker and the
-# parents all receive the absence figures, the chart and the successes.
+# parents all receive the absence figures, the chart and the successes (whose
+# text follows the sharing of their log entries).
 AUDIENCES = frozenset(
     {Audience.INTERNAL, Audience.MUNICIPALITY, Audience.CASEWORKER, Audience.PARENTS}
 )
@@ -31,6 +32,16 @@ def _successes(pupil, period, audience):
         summary = selectors.success_summary(pupil, period, timezone.localdate())
     except FiguresNeedPostgreSQL:
         return {"pupil": pupil, "unavailable": True}
+
+    # What happened is written like a log entry and may name other pupils, so
+    # an outside audience reads it only where the success's entry is shared
+    # with that audience; the date, pattern and area always go out.
+    for success in summary.latest:
+        success.text_shown = audience == Audience.INTERNAL or (
+            success.entry is not None
+            and not success.entry.is_struck
+            and getattr(success.entry, ENTRY_SHARING_FIELD[audience])
+        )
     return {"pupil": pupil, "summary": summary}
 
 

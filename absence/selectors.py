@@ -188,7 +188,7 @@ def success_summary(pupil: Pupil, period: Period, today: date) -> SuccessSummary
         .order_by("week")
     )
     latest = list(
-        in_period.select_related("area", "seen_by", "goal")[:LATEST_SUCCESSES]
+        in_period.select_related("area", "seen_by", "goal", "entry")[:LATEST_SUCCESSES]
     )
     return SuccessSummary(
         count=sum(week["count"] for week in weeks),

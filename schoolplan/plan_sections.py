@@ -23,12 +23,10 @@ def _goals(pupil, period, audience):
 
 
 def _status_note(pupil, period, audience):
-    note = selectors.latest_status_note(pupil)
-    if note is not None and audience != Audience.INTERNAL:
-        if not getattr(note, ENTRY_SHARING_FIELD[audience]):
-            note = None
-
-    return {"note": note}
+    # An outside audience gets the newest note shared with it, even when a
+    # newer one stays internal.
+    shared_field = ENTRY_SHARING_FIELD.get(audience, "")
+    return {"note": selectors.latest_status_note(pupil, shared_field=shared_field)}
 
 
 def _log(pupil, period, audience):

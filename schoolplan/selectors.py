@@ -158,12 +158,17 @@ def goals_with_reviews(pupil: Pupil, *, current_only: bool) -> list[Goal]:
     return top_level
 
 
-def latest_status_note(pupil: Pupil) -> Entry | None:
+def latest_status_note(pupil: Pupil, *, shared_field: str = "") -> Entry | None:
+    """Return the newest status note not struck through.
+
+    With `shared_field` (an entry's sharing flag), the newest one shared so.
+    """
+    notes = Entry.objects.filter(
+        pupil=pupil, kind=Entry.Kind.STATUS_NOTE, struck_at__isnull=True
+    )
+    if shared_field:
+        notes = notes.filter(**{shared_field: True})
+
     return (
-        Entry.objects.filter(
-            pupil=pupil, kind=Entry.Kind.STATUS_NOTE, struck_at__isnull=True
-        )
-        .select_related("author")
-        .order_by("-concerns_date", "-created_at")
-        .first()
+        notes.select_related("author").order_by("-concerns_date", "-created_at").first()
     )

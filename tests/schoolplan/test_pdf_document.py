@@ -14,8 +14,10 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 from PIL import Image
 
+from absence import services as absence_services
+from absence.models import Success
 from schoolplan import documents, roles, sections
-from schoolplan.models import Amendment, Entry, FrontPage, School
+from schoolplan.models import Amendment, Area, Entry, FrontPage, School
 from schoolplan.sections import Audience, Period, Section
 from tests.factories import EntryFactory, GoalFactory, make_staff
 from tests.pdf_reading import (
@@ -448,3 +450,56 @@ def test_bidi_override_stays_in_its_text(pupil, teacher, leader):
     assert "Før efter" in text
     entry.refresh_from_db()
     assert entry.text == entry_text, "the stored text lost its control character"
+
+
+def _success(pupil, teacher, text, *, shared_with_parents=False):
+    success = absence_services.success_create(
+        pupil=pupil,
+        user=teacher,
+        day=date(2026, 11, 2),
+        area=Area.objects.get(code=Area.Code.ATTENDANCE),
+        pattern=Success.Pattern.HARD_MORNING,
+        what_happened=text,
+    )
+    Entry.objects.filter(pk=success.entry_id).update(
+        shared_with_parents=shared_with_parents
+    )
+
+
+@pytest.mark.parametrize("audience", Audience.values)
+def test_success_text_follows_its_entrys_sharing(audience, pupil, teacher, leader):
+    _success(pupil, teacher, "Kom ind sammen med Mads fra 7. b.")
+    _success(pupil, teacher, "Spiste frokost i klassen.", shared_with_parents=True)
+
+    text = _flat(full_text(_render(pupil, audience, leader).pdf))
+
+    internal_text_shown = "Kom ind sammen med Mads fra 7. b." in text
+    shared_text_shown = "Spiste frokost i klassen." in text
+    assert internal_text_shown == (audience == Audience.INTERNAL)
+    assert shared_text_shown == (audience in {Audience.INTERNAL, Audience.PARENTS})
+    assert "2 succeser i dette skoleår." in text
+
+
+def test_outside_audience_gets_newest_note_shared_with_it(pupil, teacher, leader):
+    EntryFactory(
+        pupil=pupil,
+        author=teacher,
+        kind=Entry.Kind.STATUS_NOTE,
+        text="Status til sagsbehandleren: fremmødet er stabilt.",
+        concerns_date=date(2026, 10, 1),
+        shared_with_caseworker=True,
+    )
+    EntryFactory(
+        pupil=pupil,
+        author=teacher,
+        kind=Entry.Kind.STATUS_NOTE,
+        text="Intern status: vi overvejer et skift af hold.",
+        concerns_date=date(2026, 11, 1),
+    )
+
+    caseworker = _flat(full_text(_render(pupil, Audience.CASEWORKER, leader).pdf))
+    internal = _flat(full_text(_render(pupil, Audience.INTERNAL, leader).pdf))
+
+    assert "Status til sagsbehandleren: fremmødet er stabilt." in caseworker
+    assert "Intern status" not in caseworker
+    assert "Intern status: vi overvejer et skift af hold." in internal
