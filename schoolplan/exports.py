@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from schoolplan import documents
 from schoolplan.audit import record_access
@@ -38,14 +39,25 @@ _ASCII_SPELLINGS = str.maketrans(
 )
 
 
-def plan_file_name(pupil: Pupil, day: date) -> str:
-    """Return the download name, such as `skoleplan-Søren-Ærø-2025-03.pdf`.
+# The last word of a file name, so that the versions of one month's plan
+# for different recipients never share a name and are not mixed up.
+AUDIENCE_FILE_WORDS = {
+    Audience.INTERNAL: pgettext_lazy("file name", "internal"),
+    Audience.MUNICIPALITY: pgettext_lazy("file name", "municipality"),
+    Audience.CASEWORKER: pgettext_lazy("file name", "caseworker"),
+    Audience.PARENTS: pgettext_lazy("file name", "parents"),
+}
+
+
+def plan_file_name(pupil: Pupil, day: date, audience: str) -> str:
+    """Return the download name, such as `skoleplan-Søren-Ærø-2025-03-forældre.pdf`.
 
     Letters of any alphabet are kept; every run of other characters (spaces,
     slashes, quotes) becomes one hyphen.
     """
     words = re.sub(r"[\W_]+", "-", f"{pupil.first_name} {pupil.last_name}").strip("-")
-    return f"skoleplan-{words or pupil.pk}-{day:%Y-%m}.pdf"
+    recipient = AUDIENCE_FILE_WORDS[audience]
+    return f"skoleplan-{words or pupil.pk}-{day:%Y-%m}-{recipient}.pdf"
 
 
 def ascii_file_name(file_name: str) -> str:
@@ -121,7 +133,7 @@ def plan_export_create(
         page_count=rendered.page_count,
         sha256=hashlib.sha256(rendered.pdf).hexdigest(),
         size=len(rendered.pdf),
-        file_name=plan_file_name(pupil, timezone.localdate(made_at)),
+        file_name=plan_file_name(pupil, timezone.localdate(made_at), audience),
     )
     export.file.save(f"{reference}.pdf", ContentFile(rendered.pdf), save=False)
     try:

@@ -41,7 +41,7 @@ def test_leader_downloads_pdf_for_parents(
     download = download_info.value
 
     month = timezone.localdate().strftime("%Y-%m")
-    assert download.suggested_filename == f"skoleplan-Søren-Ærø-{month}.pdf"
+    assert download.suggested_filename == f"skoleplan-Søren-Ærø-{month}-forældre.pdf"
     with open(download.path(), "rb") as pdf:
         text = full_text(pdf.read())
     assert "Søren hjalp en yngre elev i gården." in text
@@ -49,3 +49,19 @@ def test_leader_downloads_pdf_for_parents(
     export = PlanExport.objects.get()
     assert export.audience == "parents"
     assert export.created_by == leader
+
+
+def test_new_choice_after_preview_needs_new_preview(
+    login, live_server, export_root, leader, pupil
+):
+    page = login(leader)
+    page.goto(f"{live_server.url}/elever/{pupil.pk}/pdf/")
+    page.check("#audience-internal")
+    page.click("button:has-text('Vis forhåndsvisning')")
+    page.wait_for_selector("#download-pdf:has-text('Intern')")
+
+    page.check("#audience-parents")
+
+    assert page.is_disabled("#download-pdf")
+    assert "Intern" not in page.inner_text("#download-pdf")
+    assert PlanExport.objects.count() == 0

@@ -99,8 +99,8 @@ def test_command_exports_whole_group(export_root, tmp_path, pupil, group, coordi
 
     month = timezone.localdate().strftime("%Y-%m")
     assert sorted(path.name for path in directory.iterdir()) == [
-        f"skoleplan-Søren-Ærø-{month}.pdf",
-        f"skoleplan-Åse-Bøgh-{month}.pdf",
+        f"skoleplan-Søren-Ærø-{month}-kommune.pdf",
+        f"skoleplan-Åse-Bøgh-{month}-kommune.pdf",
     ]
     assert set(PlanExport.objects.values_list("pupil", flat=True)) == {
         pupil.pk,

@@ -247,14 +247,16 @@ def test_export_file_kept_outside_media_root(
         export.file.url  # noqa: B018 - the property is what raises.
 
 
-def test_export_file_name_keeps_danish_letters(export_root, client_for, leader, pupil):
+def test_export_file_name_keeps_danish_letters_and_names_recipient(
+    export_root, client_for, leader, pupil
+):
     response = _post_export(client_for(leader), pupil)
 
     month = timezone.localdate().strftime("%Y-%m")
-    name = f"skoleplan-Søren-Ærø-{month}.pdf"
+    name = f"skoleplan-Søren-Ærø-{month}-forældre.pdf"
     assert PlanExport.objects.get().file_name == name
     assert response["Content-Disposition"] == (
-        f'attachment; filename="skoleplan-Soeren-Aeroe-{month}.pdf"; '
+        f'attachment; filename="skoleplan-Soeren-Aeroe-{month}-foraeldre.pdf"; '
         f"filename*=UTF-8''{quote(name)}"
     )
     assert "skoleplan-S%C3%B8ren-%C3%86r%C3%B8" in response["Content-Disposition"]

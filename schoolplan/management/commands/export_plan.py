@@ -152,7 +152,7 @@ class Command(BaseCommand):
         used_names = set()
         today = timezone.localdate()
         for pupil in pupils:
-            path = directory / exports.plan_file_name(pupil, today)
+            path = directory / exports.plan_file_name(pupil, today, audience)
             if path.name in used_names:
                 path = path.with_name(f"{path.stem}-{pupil.pk}{path.suffix}")
             used_names.add(path.name)
