@@ -2,6 +2,8 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 DEV_ENV := DEBUG=1
+# `make run PORT=8001` when 8000 is taken.
+PORT ?= 8000
 
 .PHONY: install run test lint messages
 
@@ -20,7 +22,7 @@ node_modules/.installed: package.json package-lock.json
 run: install
 	$(DEV_ENV) $(PYTHON) manage.py migrate --noinput
 	$(DEV_ENV) $(PYTHON) manage.py load_demo
-	$(DEV_ENV) $(PYTHON) manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(PYTHON) manage.py runserver 127.0.0.1:$(PORT)
 
 # The suite needs PostgreSQL: DATABASE_URL, or postgres@127.0.0.1:5432 by default.
 test: install
