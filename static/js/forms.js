@@ -13,6 +13,11 @@ function release(form) {
 document.addEventListener("submit", (event) => {
   const form = event.target;
   if (event.defaultPrevented || form.method.toLowerCase() !== "post") return;
+  // A form with data-confirm records something that cannot be undone.
+  if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+    return;
+  }
   if (form.dataset.sending) {
     event.preventDefault();
     return;

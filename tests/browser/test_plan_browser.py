@@ -1,8 +1,15 @@
 """The school plan in a real browser."""
 
-import pytest
+from datetime import timedelta
 
+import pytest
+from django.utils import timezone
+
+from absence.figures import previous_quarter_start
+from absence.models import DueStepDone, Status
 from schoolplan.models import Entry, FrontPage
+from tests.absence.helpers import make_school_year, register_many, weekdays
+from tests.factories import PupilFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,3 +39,27 @@ def test_coordinator_opens_and_edits_front_page(login, live_server, coordinator,
 
     page.wait_for_selector(".alert-success")
     assert "fire dage om ugen" in page.inner_text("#section-overview")
+
+
+def test_marking_step_done_asks_first(login, live_server, leader, group, teacher):
+    """Marking a step done cannot be undone, so the browser asks before it is sent."""
+    today = timezone.localdate()
+    make_school_year(
+        group.school, today - timedelta(days=200), today + timedelta(days=100)
+    )
+    truant = PupilFactory(group=group, start_date=today - timedelta(days=300))
+    days = weekdays(previous_quarter_start(today), today - timedelta(days=1))
+    register_many(truant, days, Status.UNLAWFUL, by=teacher)
+    page = login(leader)
+    page.goto(f"{live_server.url}/elever/{truant.pk}/")
+    mark_done = page.locator("#section-absence button:has-text('Markér som udført')")
+
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    mark_done.first.click()
+    page.wait_for_timeout(500)
+    assert DueStepDone.objects.count() == 0
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    mark_done.first.click()
+    page.wait_for_selector(".alert-success")
+    assert DueStepDone.objects.count() == 1
