@@ -33,9 +33,9 @@ def _successes(pupil, period, audience):
     except FiguresNeedPostgreSQL:
         return {"pupil": pupil, "unavailable": True}
 
-    # What happened is written like a log entry and may name other pupils, so
-    # an outside audience reads it only where the success's entry is shared
-    # with that audience; the date, pattern and area always go out.
+    # What happened is written like a log entry and may name other pupils. So an
+    # outside audience gets it only where the success's entry is shared with
+    # that audience. The date, pattern and area always go out.
     for success in summary.latest:
         success.text_shown = audience == Audience.INTERNAL or (
             success.entry is not None

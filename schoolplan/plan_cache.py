@@ -292,7 +292,7 @@ def cached_part(request, key: str, render, still_current) -> dict:
     a dict of HTML strings. They are stored with a placeholder CSRF token and
     get the request's own. `still_current()` returns whether the version in
     `key` is still the stored one after rendering. If a write came in between,
-    the pieces may show data newer than the key says, so they are not stored.
+    the pieces may show data newer than the key's version, so they are not stored.
     """
     if not is_enabled():
         return {name: mark_safe(html) for name, html in render({}).items()}

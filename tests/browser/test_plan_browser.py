@@ -42,7 +42,7 @@ def test_coordinator_opens_and_edits_front_page(login, live_server, coordinator,
 
 
 def test_marking_step_done_asks_first(login, live_server, leader, group, teacher):
-    """Marking a step done cannot be undone, so the browser asks before it is sent."""
+    """Marking a step done cannot be undone, so a confirmation comes first."""
     today = timezone.localdate()
     make_school_year(
         group.school, today - timedelta(days=200), today + timedelta(days=100)

@@ -191,9 +191,7 @@ def test_cover_lists_recipient_and_contact(pupil, teacher, leader):
 
 
 @pytest.mark.parametrize("audience", Audience.values)
-def test_cover_with_logo_and_full_address_fits_one_page(
-    audience, pupil, teacher, leader
-):
+def test_full_cover_fits_one_page(audience, pupil, teacher, leader):
     """The contents list ends on the cover, not with one line on a page of its own."""
     school = pupil.school
     school.address = "Skolevej 12\n8000 Aarhus C"

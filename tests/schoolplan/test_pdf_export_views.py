@@ -247,7 +247,7 @@ def test_export_file_kept_outside_media_root(
         export.file.url  # noqa: B018 - the property is what raises.
 
 
-def test_export_file_name_keeps_danish_letters_and_names_recipient(
+def test_file_name_has_danish_letters_and_recipient(
     export_root, client_for, leader, pupil
 ):
     response = _post_export(client_for(leader), pupil)
