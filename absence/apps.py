@@ -13,6 +13,14 @@ class AbsenceConfig(AppConfig):
 
         register_sections()
 
+        from django.db.models.signals import post_save
+
+        from schoolplan.models import Entry
+
+        post_save.connect(
+            _entry_saved, sender=Entry, dispatch_uid="absence_success_follows_entry"
+        )
+
         # The intake's progression section shows absence since the intake when
         # some app provides the figure; this one does, if intake is installed.
         if apps.is_installed("intake"):
@@ -20,3 +28,12 @@ class AbsenceConfig(AppConfig):
             from intake.progress import register_attendance_provider
 
             register_attendance_provider(absence_percent_between)
+
+
+def _entry_saved(sender, instance, created, **kwargs):
+    # A success's entry is created by the success service, which sets the text
+    # on both; only a later correction needs copying back.
+    if not created and instance.kind == instance.Kind.SUCCESS:
+        from absence.services import success_follow_entry
+
+        success_follow_entry(instance)

@@ -334,6 +334,35 @@ def reason_record(
 
 
 @transaction.atomic
+def _success_entry_text(pattern: str, what_happened: str) -> str:
+    """Return the log entry's text for a success: the pattern, then what happened."""
+    if pattern == Success.Pattern.OTHER:
+        return what_happened
+
+    label = str(Success.Pattern(pattern).label)
+    return f"{label}. {what_happened}".strip() if what_happened else f"{label}."
+
+
+def success_follow_entry(entry: Entry) -> None:
+    """Copy a corrected success entry's text back to its success.
+
+    The success list on the front page and in the PDFs shows what happened. A
+    teacher who corrects the log entry (to take out another pupil's name, say)
+    must see the correction there too.
+    """
+    success = Success.objects.filter(entry=entry).first()
+    if success is None:
+        return
+
+    prefix = _success_entry_text(success.pattern, "")
+    text = entry.text.strip()
+    if success.pattern != Success.Pattern.OTHER and text.startswith(prefix):
+        text = text[len(prefix) :].strip()
+    if text != success.what_happened:
+        success.what_happened = text
+        success.save(update_fields=["what_happened"])
+
+
 def success_create(
     *,
     pupil: Pupil,
@@ -380,11 +409,7 @@ def success_create(
     if repeated:
         return repeated
 
-    label = str(Success.Pattern(pattern).label)
-    if pattern == Success.Pattern.OTHER:
-        text = what_happened
-    else:
-        text = f"{label}. {what_happened}".strip() if what_happened else f"{label}."
+    text = _success_entry_text(pattern, what_happened)
     entry = schoolplan_services.entry_create(
         pupil=pupil,
         author=user,

@@ -112,9 +112,18 @@ class EntryForm(BootstrapWidgetsMixin, forms.ModelForm):
     def __init__(self, *args, pupil, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["concerns_date"].initial = timezone.localdate
-        self.fields["kind"].choices = [
-            choice for choice in Entry.Kind.choices if choice[0] != Entry.Kind.SUCCESS
-        ]
+        # Successes are written by the success form, which also records the
+        # success itself. A success's entry stays one when it is corrected.
+        if self.instance.kind == Entry.Kind.SUCCESS:
+            self.fields["kind"].choices = [
+                (Entry.Kind.SUCCESS, Entry.Kind.SUCCESS.label)
+            ]
+        else:
+            self.fields["kind"].choices = [
+                choice
+                for choice in Entry.Kind.choices
+                if choice[0] != Entry.Kind.SUCCESS
+            ]
         self.fields["areas"].queryset = Area.objects.all()
         # A closed goal is not offered for new entries, but an entry that
         # already bears on it keeps the link when it is corrected.

@@ -151,3 +151,31 @@ def test_success_text_over_limit_is_rejected(client_for, teacher, pupil):
     assert response.status_code == 200
     assert response.context["form"].has_error("what_happened", "max_length")
     assert not Success.objects.exists()
+
+
+def test_corrected_success_entry_corrects_the_success(client_for, teacher, pupil):
+    """Taking another pupil's name out of the log entry takes it out everywhere."""
+    client = client_for(teacher)
+    client.post(
+        success_url(pupil), success_data(what_happened="Spillede bold med Nora.")
+    )
+    entry = Entry.objects.get(kind=Entry.Kind.SUCCESS)
+    label = Success.Pattern.HARD_MORNING.label
+    assert entry.text == f"{label}. Spillede bold med Nora."
+
+    response = client.post(
+        reverse("schoolplan:entry_edit", args=[pupil.pk, entry.pk]),
+        {
+            "concerns_date": entry.concerns_date.isoformat(),
+            "kind": Entry.Kind.SUCCESS,
+            "text": f"{label}. Spillede bold i frikvarteret.",
+            "areas": [str(Area.objects.get(code=Area.Code.ATTENDANCE).pk)],
+            "shared_with_parents": "on",
+        },
+    )
+
+    assert response.status_code == 302
+    entry.refresh_from_db()
+    assert entry.kind == Entry.Kind.SUCCESS
+    assert entry.shared_with_parents
+    assert Success.objects.get().what_happened == "Spillede bold i frikvarteret."

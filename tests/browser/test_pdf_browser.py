@@ -65,3 +65,23 @@ def test_new_choice_after_preview_needs_new_preview(
     assert page.is_disabled("#download-pdf")
     assert "Intern" not in page.inner_text("#download-pdf")
     assert PlanExport.objects.count() == 0
+
+
+def test_back_to_changed_period_keeps_download_off(
+    login, live_server, export_root, leader, pupil
+):
+    page = login(leader)
+    page.goto(f"{live_server.url}/elever/{pupil.pk}/pdf/")
+    page.check("#audience-internal")
+    page.click("button:has-text('Vis forhåndsvisning')")
+    page.wait_for_selector("#download-pdf:has-text('Intern')")
+    page.fill("#id_date_from", "2026-09-01")
+    page.goto(f"{live_server.url}/elever/")
+
+    page.go_back()
+
+    page.wait_for_selector("#download-pdf")
+    # Chromium puts the changed date back, from its page cache or its form
+    # restore; the button must not send the previewed period under it.
+    assert page.input_value("#id_date_from") == "2026-09-01"
+    assert page.is_disabled("#download-pdf")

@@ -43,6 +43,7 @@
     this.sending = null;
     this.timer = null;
     this.stopped = false;
+    this.submitting = false;
     form.addEventListener("input", this.changed.bind(this, TYPING_PAUSE_MS));
     form.addEventListener("change", this.changed.bind(this, 0));
     form.addEventListener("submit", this.submitted.bind(this));
@@ -53,8 +54,16 @@
   // before that reply comes would send the old version, and the server would
   // report the user's own save as a conflict. So the post waits for the reply,
   // which puts the new version into the form.
+  // A second click while the first one's post is waiting or on its way posts
+  // nothing: it would carry the same version and be refused as a conflict.
+  // NOTE: no browser test covers this; the race needs a slow network.
   Section.prototype.submitted = function (event) {
     var form = this.form;
+    if (this.submitting) {
+      event.preventDefault();
+      return;
+    }
+    this.submitting = true;
     window.clearTimeout(this.timer);
     this.stopped = true;
     this.dirty = false;
@@ -195,6 +204,15 @@
   });
   window.addEventListener("pagehide", function () {
     saveAll(true);
+  });
+  // A page restored from the back-forward cache must save and submit again.
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      sections.forEach(function (section) {
+        section.submitting = false;
+        section.stopped = false;
+      });
+    }
   });
   window.setInterval(retryIfVisible, RETRY_MS);
 
