@@ -1,5 +1,5 @@
 // The download button sends the recipient and period of the preview shown.
-// When the form above it holds another recipient or period (changed by the
+// When the form above it shows another recipient or period (changed by the
 // user, or restored by the browser on Back), the button would still send the
 // old ones, so it is switched off until the preview is shown again.
 function previewMatchesForm() {
