@@ -333,7 +333,6 @@ def reason_record(
     return registration
 
 
-@transaction.atomic
 def _success_entry_text(pattern: str, what_happened: str) -> str:
     """Return the log entry's text for a success: the pattern, then what happened."""
     if pattern == Success.Pattern.OTHER:
@@ -363,6 +362,7 @@ def success_follow_entry(entry: Entry) -> None:
         success.save(update_fields=["what_happened"])
 
 
+@transaction.atomic
 def success_create(
     *,
     pupil: Pupil,

@@ -25,6 +25,7 @@ import hashlib
 from django.core.cache import cache
 from django.db import connection
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
@@ -58,7 +59,7 @@ EVERY_PUPIL = (
 
 
 def via(table: str, column: str) -> str:
-    """Pupils of rows that point at `table` through `column`."""
+    """Return a query for the pupils of rows that point at `table` through `column`."""
     return (
         f"SELECT parent.pupil_id FROM {table} parent "
         f"JOIN changed_rows ON changed_rows.{column} = parent.id"
@@ -285,22 +286,28 @@ def log_key(request, pupil, today) -> str:
     )
 
 
-def cached_part(request, key: str, render, still_current) -> dict:
-    """Return a part's named HTML pieces, from the cache or from `render`.
+def cached_part(request, key: str, *, pupil, version: str, context, templates) -> dict:
+    """Return a part's HTML pieces, from the cache or rendered afresh.
 
-    `render(extra_context)` takes a dict of extra template context and returns
-    a dict of HTML strings. They are stored with a placeholder CSRF token and
-    get the request's own. `still_current()` returns whether the version in
-    `key` is still the stored one after rendering. If a write came in between,
-    the pieces may show data newer than the key's version, so they are not stored.
+    `context()` builds the template context and is called only when the cache
+    lacks the part. `templates` maps each piece's name to its template. The
+    pieces are stored with a placeholder CSRF token and get the request's own.
+    They are stored only if the pupil's `version` (FRONT or LOG) is unchanged
+    after rendering: a write in between may show in them, which would make
+    them newer than the version in `key`.
     """
     if not is_enabled():
-        return {name: mark_safe(html) for name, html in render({}).items()}
+        pieces = _render(request, context(), templates)
+        return {name: mark_safe(html) for name, html in pieces.items()}
 
     pieces = cache.get(key)
     if pieces is None:
-        pieces = render({"csrf_token": CSRF_PLACEHOLDER})
-        if still_current():
+        read_version = getattr(pupil, version)
+        pieces = _render(
+            request, {**context(), "csrf_token": CSRF_PLACEHOLDER}, templates
+        )
+        unchanged = type(pupil).objects.filter(pk=pupil.pk, **{version: read_version})
+        if unchanged.exists():
             cache.set(key, pieces, PLAN_CACHE_SECONDS)
 
     token = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
@@ -311,11 +318,19 @@ def cached_part(request, key: str, render, still_current) -> dict:
     }
 
 
-def version_unchanged(pupil, field: str):
-    """Return a `still_current` check for one of the pupil's versions."""
-    version = getattr(pupil, field)
+def _render(request, context: dict, templates: dict) -> dict:
+    return {
+        name: render_to_string(template, context, request)
+        for name, template in templates.items()
+    }
 
-    def check() -> bool:
-        return type(pupil).objects.filter(pk=pupil.pk, **{field: version}).exists()
 
-    return check
+def trigger_operation(tables: dict):
+    """Return the migration operation that creates the triggers for `tables`."""
+    from django.db import migrations
+
+    create = "".join(
+        create_triggers_sql(table, rules) for table, rules in tables.items()
+    )
+    drop = "".join(drop_triggers_sql(table, rules) for table, rules in tables.items())
+    return migrations.RunPython(run_on_postgresql(create), run_on_postgresql(drop))

@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,6 +79,18 @@ def pupil_list(request):
     return render(request, "schoolplan/pupil_list.html", context)
 
 
+# The plan page's cached parts, each a set of named pieces and their templates.
+FRONT_PIECES = {
+    "page": "schoolplan/_plan_front.html",
+    "entry_card": "schoolplan/_plan_entry_card.html",
+}
+LOG_PIECES = {
+    "count": "schoolplan/_plan_log_count.html",
+    "filter_card": "schoolplan/_plan_filter_card.html",
+    "entries": "schoolplan/_plan_log_entries.html",
+}
+
+
 def _front_context(request, pupil, today):
     return {
         "pupil": pupil,
@@ -135,13 +146,6 @@ def _log_context(request, pupil, today):
     }
 
 
-def _render_pieces(request, context, templates: dict) -> dict:
-    return {
-        name: render_to_string(f"schoolplan/{template}", context, request)
-        for name, template in templates.items()
-    }
-
-
 def plan(request, pupil_id: int):
     pupil = get_pupil_for_user(request.user, pupil_id)
     today = timezone.localdate()
@@ -154,26 +158,18 @@ def plan(request, pupil_id: int):
     front = plan_cache.cached_part(
         request,
         plan_cache.front_key(request, pupil, today),
-        lambda extra: _render_pieces(
-            request,
-            {**_front_context(request, pupil, today), **extra},
-            {"page": "_plan_front.html", "entry_card": "_plan_entry_card.html"},
-        ),
-        plan_cache.version_unchanged(pupil, plan_cache.FRONT),
+        pupil=pupil,
+        version=plan_cache.FRONT,
+        context=lambda: _front_context(request, pupil, today),
+        templates=FRONT_PIECES,
     )
     log = plan_cache.cached_part(
         request,
         plan_cache.log_key(request, pupil, today),
-        lambda extra: _render_pieces(
-            request,
-            {**_log_context(request, pupil, today), **extra},
-            {
-                "count": "_plan_log_count.html",
-                "filter_card": "_plan_filter_card.html",
-                "entries": "_plan_log_entries.html",
-            },
-        ),
-        plan_cache.version_unchanged(pupil, plan_cache.LOG),
+        pupil=pupil,
+        version=plan_cache.LOG,
+        context=lambda: _log_context(request, pupil, today),
+        templates=LOG_PIECES,
     )
     context = {"pupil": pupil, "front": front, "log": log}
     return render(request, "schoolplan/plan.html", context)

@@ -7,24 +7,10 @@ from django.db import migrations
 
 from schoolplan import plan_cache
 
-CREATE = "".join(
-    plan_cache.create_triggers_sql(table, rules)
-    for table, rules in plan_cache.ABSENCE_TABLES.items()
-)
-DROP = "".join(
-    plan_cache.drop_triggers_sql(table, rules)
-    for table, rules in plan_cache.ABSENCE_TABLES.items()
-)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("absence", "0002_history_pupil_day_index"),
         ("schoolplan", "0005_pupil_plan_version"),
     ]
 
-    operations = [
-        migrations.RunPython(
-            plan_cache.run_on_postgresql(CREATE), plan_cache.run_on_postgresql(DROP)
-        )
-    ]
+    operations = [plan_cache.trigger_operation(plan_cache.ABSENCE_TABLES)]

@@ -14,24 +14,13 @@ CREATE OR REPLACE TRIGGER skoleplan_pupil_versions BEFORE UPDATE ON schoolplan_p
     FOR EACH ROW EXECUTE FUNCTION skoleplan_pupil_versions();
 """
 
-CREATE = (
-    plan_cache.TOUCH_FUNCTION
-    + PUPIL_TRIGGER
-    + "".join(
-        plan_cache.create_triggers_sql(table, rules)
-        for table, rules in plan_cache.SCHOOLPLAN_TABLES.items()
-    )
-)
+CREATE = plan_cache.TOUCH_FUNCTION + PUPIL_TRIGGER
 
 DROP = (
     "DROP TRIGGER IF EXISTS skoleplan_pupil_versions ON schoolplan_pupil;\n"
-    + "".join(
-        plan_cache.drop_triggers_sql(table, rules)
-        for table, rules in plan_cache.SCHOOLPLAN_TABLES.items()
-    )
-    + "DROP FUNCTION IF EXISTS skoleplan_touch_plans();\n"
-    + "DROP FUNCTION IF EXISTS skoleplan_pupil_versions();\n"
-    + "DROP FUNCTION IF EXISTS skoleplan_next_version(bigint);\n"
+    "DROP FUNCTION IF EXISTS skoleplan_touch_plans();\n"
+    "DROP FUNCTION IF EXISTS skoleplan_pupil_versions();\n"
+    "DROP FUNCTION IF EXISTS skoleplan_next_version(bigint);\n"
 )
 
 
@@ -52,4 +41,5 @@ class Migration(migrations.Migration):
         migrations.RunPython(
             plan_cache.run_on_postgresql(CREATE), plan_cache.run_on_postgresql(DROP)
         ),
+        plan_cache.trigger_operation(plan_cache.SCHOOLPLAN_TABLES),
     ]

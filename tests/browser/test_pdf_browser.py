@@ -51,14 +51,18 @@ def test_leader_downloads_pdf_for_parents(
     assert export.created_by == leader
 
 
-def test_new_choice_after_preview_needs_new_preview(
-    login, live_server, export_root, leader, pupil
-):
-    page = login(leader)
+def _preview_internal(page, live_server, pupil):
     page.goto(f"{live_server.url}/elever/{pupil.pk}/pdf/")
     page.check("#audience-internal")
     page.click("button:has-text('Vis forhåndsvisning')")
     page.wait_for_selector("#download-pdf:has-text('Intern')")
+    return page
+
+
+def test_new_choice_after_preview_needs_new_preview(
+    login, live_server, export_root, leader, pupil
+):
+    page = _preview_internal(login(leader), live_server, pupil)
 
     page.check("#audience-parents")
 
@@ -70,11 +74,7 @@ def test_new_choice_after_preview_needs_new_preview(
 def test_back_to_changed_period_keeps_download_off(
     login, live_server, export_root, leader, pupil
 ):
-    page = login(leader)
-    page.goto(f"{live_server.url}/elever/{pupil.pk}/pdf/")
-    page.check("#audience-internal")
-    page.click("button:has-text('Vis forhåndsvisning')")
-    page.wait_for_selector("#download-pdf:has-text('Intern')")
+    page = _preview_internal(login(leader), live_server, pupil)
     page.fill("#id_date_from", "2026-09-01")
     page.goto(f"{live_server.url}/elever/")
 

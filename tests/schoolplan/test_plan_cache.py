@@ -324,21 +324,31 @@ def test_cached_page_has_sessions_csrf_token(teacher, pupil):
     assert Entry.objects.filter(text="Gemt fra en side fra cachen.").exists()
 
 
+PLAIN_PIECE = {"entries": "pagination.html"}
+
+
 def test_nothing_is_cached_without_postgresql(monkeypatch, rf, teacher, pupil):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     request = rf.get("/")
     request.user = teacher
-    rendered = []
+    contexts_built = []
 
-    def render(extra_context):
-        rendered.append(extra_context)
-        return {"entries": "<p>log</p>"}
+    def context():
+        contexts_built.append(True)
+        return {}
 
     key = plan_cache.log_key(request, pupil, timezone.localdate())
     for _view in range(2):
-        plan_cache.cached_part(request, key, render, lambda: True)
+        plan_cache.cached_part(
+            request,
+            key,
+            pupil=pupil,
+            version=plan_cache.LOG,
+            context=context,
+            templates=PLAIN_PIECE,
+        )
 
-    assert rendered == [{}, {}]
+    assert len(contexts_built) == 2
 
 
 def test_part_rendered_during_a_write_is_not_stored(rf, teacher, pupil):
@@ -346,13 +356,29 @@ def test_part_rendered_during_a_write_is_not_stored(rf, teacher, pupil):
     request = rf.get("/")
     request.user = teacher
     pupil.refresh_from_db()
+    quiet_key = plan_cache.front_key(request, pupil, timezone.localdate())
     key = plan_cache.log_key(request, pupil, timezone.localdate())
-    still_current = plan_cache.version_unchanged(pupil, plan_cache.LOG)
 
-    def render_while_an_entry_is_saved(extra_context):
+    def context_while_an_entry_is_saved():
         EntryFactory(pupil=pupil)
-        return {"entries": "<p>nyere end versionen</p>"}
+        return {}
 
-    plan_cache.cached_part(request, key, render_while_an_entry_is_saved, still_current)
+    plan_cache.cached_part(
+        request,
+        quiet_key,
+        pupil=pupil,
+        version=plan_cache.FRONT,
+        context=dict,
+        templates=PLAIN_PIECE,
+    )
+    plan_cache.cached_part(
+        request,
+        key,
+        pupil=pupil,
+        version=plan_cache.LOG,
+        context=context_while_an_entry_is_saved,
+        templates=PLAIN_PIECE,
+    )
 
+    assert cache.get(quiet_key) is not None
     assert cache.get(key) is None
