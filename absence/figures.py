@@ -143,6 +143,17 @@ _SUMS = """
     sum(awaiting) AS awaiting,
     sum(partial) AS partial"""
 
+# The columns of `_SUMS`, in order, as they are named in `Figures`.
+SUM_NAMES = (
+    "school_days",
+    "missing",
+    "illness",
+    "permitted",
+    "unlawful",
+    "awaiting",
+    "partial",
+)
+
 
 def school_day_span(rules: AbsenceRules) -> tuple[time, time]:
     """Return the clock times the school day starts and ends."""
@@ -178,9 +189,13 @@ class FiguresNeedPostgreSQL(Exception):
     """
 
 
-def _fetch(sql: str, params: dict) -> list[dict]:
+def require_postgresql() -> None:
     if connection.vendor != "postgresql":
         raise FiguresNeedPostgreSQL(connection.vendor)
+
+
+def _fetch(sql: str, params: dict) -> list[dict]:
+    require_postgresql()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
@@ -341,30 +356,31 @@ def school_figures(
     }
 
 
-def weekly_attendance(rules: AbsenceRules, *, start: date, end: date, today: date):
-    """Return per week the school-wide row (group_id None) and one row per group.
+def weekly_by_pupil(
+    rules: AbsenceRules, *, start: date, end: date, today: date, pupil_ids=None
+) -> list[dict]:
+    """Return one row per pupil, week and group with the sums of those pupil-days.
 
-    Each row contains the week, the group and the `Figures` of its pupil-days.
+    The group is the one the morning registration names, so a pupil who moved
+    counts in the old group for the weeks before. Each row holds `pupil_id`,
+    `week`, `group_id` and `sums`, the counts in the order of `SUM_NAMES`.
     One query.
     """
     sql = f"""
     WITH {_SCHOOL_DAY}, {_SPAN}, {_DAY_FIGURE}
-    SELECT week, group_id, GROUPING(group_id) AS whole_school, {_SUMS}
+    SELECT pupil_id, week, group_id, {_SUMS}
     FROM day_figure
-    GROUP BY GROUPING SETS ((week), (week, group_id))
-    ORDER BY week, group_id NULLS FIRST
+    GROUP BY pupil_id, week, group_id
     """
-    rows = _fetch(sql, _params(rules, start=start, end=end, today=today))
+    params = _params(rules, start=start, end=end, today=today, pupil_ids=pupil_ids)
     return [
         {
+            "pupil_id": row["pupil_id"],
             "week": row["week"],
-            "group_id": None if row["whole_school"] else row["group_id"],
-            "figures": Figures.from_row(
-                row, start=row["week"], end=row["week"] + timedelta(days=6)
-            ),
+            "group_id": row["group_id"],
+            "sums": tuple(row[name] or 0 for name in SUM_NAMES),
         }
-        for row in rows
-        if row["whole_school"] or row["group_id"] is not None
+        for row in _fetch(sql, params)
     ]
 
 
@@ -400,13 +416,17 @@ def absence_days(
     return _fetch(sql, params)
 
 
-_OUTREACH = f"""
+_OUTREACH_FOLLOWED = f"""
 WITH {_SCHOOL_DAY},
-next_school_day AS (
+-- The next school day after each calendar day, in one pass from the end.
+next_school_day AS MATERIALIZED (
     SELECT d::date AS day,
-           (SELECT min(sd.day) FROM school_day sd WHERE sd.day > d::date) AS next_day
-    FROM generate_series(%(contacts_from)s::date, %(today)s::date,
+           min(sd.day) OVER (ORDER BY d DESC
+                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+               AS next_day
+    FROM generate_series(%(contacts_from)s::date, %(end)s::date,
                          interval '1 day') AS d
+    LEFT JOIN school_day sd ON sd.day = d::date
 ),
 followed AS (
     SELECT c.kind, c.outcome, c.pupil_id, n.day, n.next_day
@@ -418,23 +438,31 @@ followed AS (
       AND (%(pupil_ids)s::bigint[] IS NULL OR p.id = ANY(%(pupil_ids)s::bigint[]))
       AND c.contacted_at >= %(contacts_from)s::date - interval '1 day'
 )
-SELECT f.kind, GROUPING(f.kind) AS all_kinds,
+"""
+
+# What followed the contacts; each query below adds its own grouping.
+_OUTREACH_COUNTS = """
        count(*) AS contacts,
        count(*) FILTER (WHERE f.outcome = 'came') AS came,
        count(*) FILTER (WHERE f.outcome = 'came_later') AS came_later,
        count(*) FILTER (WHERE f.outcome = 'stayed_home') AS stayed_home,
        count(*) FILTER (WHERE f.outcome = 'no_contact') AS no_contact,
-       count(same.id) AS attended_same_day,
+       count(*) FILTER (WHERE attended.same_day) AS attended_same_day,
        count(*) FILTER (WHERE f.next_day < %(today)s::date) AS with_next_day,
-       count(next.id) AS attended_next_day
+       count(*) FILTER (WHERE attended.next_day) AS attended_next_day
 FROM followed f
-LEFT JOIN absence_registration same
-  ON same.pupil_id = f.pupil_id AND same.day = f.day AND same.notation = 'morning'
- AND same.status IN ('present', 'late')
-LEFT JOIN absence_registration next
-  ON next.pupil_id = f.pupil_id AND next.day = f.next_day AND next.notation = 'morning'
- AND next.status IN ('present', 'late') AND f.next_day < %(today)s::date
-GROUP BY GROUPING SETS ((f.kind), ())
+CROSS JOIN LATERAL (
+    SELECT EXISTS (
+               SELECT 1 FROM absence_registration r
+               WHERE r.pupil_id = f.pupil_id AND r.day = f.day
+                 AND r.notation = 'morning' AND r.status IN ('present', 'late')
+           ) AS same_day,
+           f.next_day < %(today)s::date AND EXISTS (
+               SELECT 1 FROM absence_registration r
+               WHERE r.pupil_id = f.pupil_id AND r.day = f.next_day
+                 AND r.notation = 'morning' AND r.status IN ('present', 'late')
+           ) AS next_day
+) attended
 """
 
 
@@ -471,11 +499,21 @@ class OutreachFigures:
         return Decimal(100) * self.attended_next_day / self.with_next_day
 
 
-def outreach_figures(
-    rules: AbsenceRules, *, contacts_from: date, today: date, pupil_ids=None
-) -> tuple[OutreachFigures | None, list[OutreachFigures]]:
-    """Return the figures for all kinds together and per kind of contact. One query."""
-    params = _params(
+# The counts of `_OUTREACH_COUNTS`, in order, as they are named in `OutreachFigures`.
+OUTREACH_COUNT_NAMES = (
+    "contacts",
+    "came",
+    "came_later",
+    "stayed_home",
+    "no_contact",
+    "attended_same_day",
+    "with_next_day",
+    "attended_next_day",
+)
+
+
+def _outreach_params(rules, *, contacts_from: date, today: date, pupil_ids) -> dict:
+    return _params(
         rules,
         # The next school day after a contact can fall after a holiday.
         start=contacts_from,
@@ -484,27 +522,50 @@ def outreach_figures(
         pupil_ids=pupil_ids,
         contacts_from=contacts_from,
     )
+
+
+def outreach_figures(
+    rules: AbsenceRules, *, contacts_from: date, today: date, pupil_ids=None
+) -> tuple[OutreachFigures | None, list[OutreachFigures]]:
+    """Return the figures for all kinds together and per kind of contact. One query."""
+    sql = (
+        f"{_OUTREACH_FOLLOWED} SELECT f.kind, GROUPING(f.kind) AS all_kinds,"
+        f"{_OUTREACH_COUNTS} GROUP BY GROUPING SETS ((f.kind), ())"
+    )
+    params = _outreach_params(
+        rules, contacts_from=contacts_from, today=today, pupil_ids=pupil_ids
+    )
     total, per_kind = None, []
-    for row in _fetch(_OUTREACH, params):
-        figures = OutreachFigures(
-            kind=None if row["all_kinds"] else row["kind"],
-            **{
-                name: row[name]
-                for name in (
-                    "contacts",
-                    "came",
-                    "came_later",
-                    "stayed_home",
-                    "no_contact",
-                    "attended_same_day",
-                    "with_next_day",
-                    "attended_next_day",
-                )
-            },
-        )
-        if figures.kind is None:
+    for row in _fetch(sql, params):
+        kind = None if row["all_kinds"] else row["kind"]
+        figures = OutreachFigures(kind, *(row[name] for name in OUTREACH_COUNT_NAMES))
+        if kind is None:
             total = figures
         else:
             per_kind.append(figures)
-
     return total, sorted(per_kind, key=lambda figures: figures.kind)
+
+
+def outreach_by_pupil(
+    rules: AbsenceRules, *, contacts_from: date, today: date, pupil_ids=None
+) -> list[dict]:
+    """Return one row per pupil and kind of contact: `pupil_id`, `kind`, `counts`.
+
+    `counts` holds the figures in the order of `OUTREACH_COUNT_NAMES`; they add
+    up across pupils. One query.
+    """
+    sql = (
+        f"{_OUTREACH_FOLLOWED} SELECT f.pupil_id, f.kind,"
+        f"{_OUTREACH_COUNTS} GROUP BY f.pupil_id, f.kind"
+    )
+    params = _outreach_params(
+        rules, contacts_from=contacts_from, today=today, pupil_ids=pupil_ids
+    )
+    return [
+        {
+            "pupil_id": row["pupil_id"],
+            "kind": row["kind"],
+            "counts": tuple(row[name] for name in OUTREACH_COUNT_NAMES),
+        }
+        for row in _fetch(sql, params)
+    ]

@@ -2,9 +2,9 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Prefetch, Q
 from django.db.models.functions import TruncWeek
 
 from absence import calendar, chart, figures, flags
@@ -213,126 +213,3 @@ def pupil_outreach(pupil: Pupil, today: date, *, since: date):
         rules, contacts_from=since, today=today, pupil_ids=[pupil.pk]
     )
     return contacts, total, per_kind
-
-
-DASHBOARD_WEEKS = 12
-
-
-@dataclass
-class FlaggedPupil:
-    pupil: Pupil
-    open_flags: list
-    done_flags: list
-
-
-@dataclass
-class Dashboard:
-    period: Period
-    weeks: list
-    groups: list
-    flagged: list
-    successes: list
-    outreach_total: object
-    outreach_per_kind: list
-    today: date
-
-
-def dashboard_cache_key(school: School, today: date, rules) -> str:
-    """Return a cache key that changes whenever something the dashboard shows changes.
-
-    It contains the date (deadlines and rolling windows move each day), the
-    school's absence data version, which every absence write raises, and the
-    time of the latest change to any of the school's pupils (a start date,
-    leaving date or group). One query.
-    """
-    pupils_changed = Pupil.history.filter(school_id=school.pk).aggregate(
-        latest=Max("history_date")
-    )["latest"]
-    pupils_stamp = pupils_changed.timestamp() if pupils_changed else 0
-    return (
-        f"absence:dashboard:{school.pk}:{today.isoformat()}:"
-        f"{rules.data_version}:{pupils_stamp}"
-    )
-
-
-def dashboard(school: School, today: date, *, rules=None) -> Dashboard:
-    """Return the leadership dashboard's data. A fixed number of queries."""
-    rules = rules or figures.rules_for(school.pk)
-    period = school_year_period(school.pk, today)
-    first_week = max(period.start, today - timedelta(weeks=DASHBOARD_WEEKS))
-    first_week -= timedelta(days=first_week.weekday())
-
-    groups = list(PupilGroup.objects.filter(school=school).order_by("name"))
-    weekly = figures.weekly_attendance(rules, start=first_week, end=today, today=today)
-    weeks = _weeks_by_group(weekly, groups)
-
-    flagged = _flagged_pupils(flags.flags_for(rules, today=today))
-
-    successes = list(
-        Success.objects.filter(
-            pupil__school=school, day__gte=first_week, day__lte=today
-        )
-        .annotate(week=TruncWeek("day"))
-        .values("week")
-        .annotate(count=Count("id"))
-        .order_by("week")
-    )
-    outreach_total, outreach_per_kind = figures.outreach_figures(
-        rules, contacts_from=period.start, today=today
-    )
-    return Dashboard(
-        period=period,
-        weeks=weeks,
-        groups=groups,
-        flagged=flagged,
-        successes=successes,
-        outreach_total=outreach_total,
-        outreach_per_kind=outreach_per_kind,
-        today=today,
-    )
-
-
-def _flagged_pupils(school_flags: list) -> list[FlaggedPupil]:
-    """Group the flags by pupil; pupils with the most serious open step come first."""
-    pupils = (
-        Pupil.objects.filter(pk__in={flag.pupil_id for flag in school_flags})
-        .select_related("group")
-        .in_bulk()
-    )
-    by_pupil: dict[int, FlaggedPupil] = {}
-    for flag in school_flags:
-        entry = by_pupil.setdefault(
-            flag.pupil_id, FlaggedPupil(pupils[flag.pupil_id], [], [])
-        )
-        (entry.done_flags if flag.is_done else entry.open_flags).append(flag)
-
-    def severity(entry: FlaggedPupil):
-        kinds = [flags.SEVERITY.index(flag.kind) for flag in entry.open_flags]
-        return (min(kinds, default=len(flags.SEVERITY)), entry.pupil.first_name)
-
-    return sorted(by_pupil.values(), key=severity)
-
-
-def _weeks_by_group(weekly: list[dict], groups: list[PupilGroup]) -> list[dict]:
-    """Arrange weekly rows as one row per week: the school, then each group in order."""
-    by_week: dict[date, dict] = {}
-    for row in weekly:
-        week = by_week.setdefault(
-            row["week"], {"week": row["week"], "school": None, "groups": {}}
-        )
-        if row["group_id"] is None:
-            week["school"] = row["figures"]
-        else:
-            week["groups"][row["group_id"]] = row["figures"]
-
-    return [
-        {
-            "week": week["week"],
-            "number": week["week"].isocalendar().week,
-            "school": week["school"],
-            "groups": [week["groups"].get(group.pk) for group in groups],
-        }
-        for week in sorted(
-            by_week.values(), key=lambda week: week["week"], reverse=True
-        )
-    ]

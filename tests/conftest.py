@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 
+from absence import dashboard
 from schoolplan import roles
 from schoolplan.models import Area, PlanExport
 from schoolplan.storage import PrivateStorage
@@ -14,6 +15,7 @@ from tests.factories import PupilFactory, PupilGroupFactory, SchoolFactory, make
 def empty_cache():
     """Start each test with an empty cache, so no page comes from an earlier test."""
     cache.clear()
+    dashboard.forget_totals()
 
 
 @pytest.fixture

@@ -5,16 +5,14 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from absence import calendar, figures, selectors, services
+from absence import dashboard as school_dashboard
 from absence.access import require_leadership, require_whole_school
 from absence.forms import (
     DaysOffForm,
@@ -22,46 +20,33 @@ from absence.forms import (
     RulesForm,
     SchoolYearForm,
 )
-from absence.models import AbsenceRules, NonSchoolDay, OutreachContact, SchoolYear
+from absence.models import AbsenceRules, NonSchoolDay, SchoolYear
 from schoolplan.access import school_of
 from schoolplan.audit import record_access
 from schoolplan.models import AccessLogEntry, Pupil
-
-DASHBOARD_FLAGGED_SHOWN = 40
-DASHBOARD_CACHE_SECONDS = 15 * 60
 
 # A spreadsheet runs a cell that starts with one of these as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def dashboard(request):
-    """Show the leadership dashboard; its body is cached until the figures change."""
+    """Show the leadership dashboard, brought up to date per changed pupil."""
     require_whole_school(request.user)
     school = school_of(request.user)
     today = timezone.localdate()
-    show_all = request.GET.get("alle") == "1"
+    period = selectors.school_year_period(school.pk, today)
 
-    rules = figures.rules_for(school.pk)
-    key = f"{selectors.dashboard_cache_key(school, today, rules)}:{show_all}"
-    body = cache.get(key)
-    if body is None:
-        data = selectors.dashboard(school, today, rules=rules)
-        body_context = {
-            "data": data,
-            "shown_flagged": data.flagged
-            if show_all
-            else data.flagged[:DASHBOARD_FLAGGED_SHOWN],
-            "max_successes": max((week["count"] for week in data.successes), default=0),
-            "kind_labels": dict(OutreachContact.Kind.choices),
-        }
-        body = render_to_string("absence/_dashboard_body.html", body_context, request)
-        cache.set(key, body, DASHBOARD_CACHE_SECONDS)
+    data = school_dashboard.dashboard(
+        school, today, rules=figures.rules_for(school.pk), period=period
+    )
+    body_context = school_dashboard.body_context(
+        data, show_all=request.GET.get("alle") == "1"
+    )
 
     record_access(request.user, AccessLogEntry.Action.VIEW, what=_("absence dashboard"))
     context = {
-        # The body was rendered (and escaped) by our own template above.
-        "body": mark_safe(body),
-        "period": selectors.school_year_period(school.pk, today),
+        **body_context,
+        "period": period,
         "today": today,
         "export_form": ExportForm(),
     }

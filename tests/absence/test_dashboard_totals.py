@@ -1,0 +1,134 @@
+"""The dashboard brought up to date per pupil shows what a fresh one shows."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from absence import dashboard
+from absence.figures import previous_quarter_start
+from absence.models import (
+    AbsenceRules,
+    DueStepDone,
+    OutreachContact,
+    Registration,
+    Status,
+)
+from schoolplan.models import Pupil
+from tests.absence.helpers import make_school_year, register, register_many, weekdays
+from tests.factories import PupilFactory
+
+CSRF_TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"')
+
+
+@pytest.fixture
+def school_in_session(school, group, other_group, teacher):
+    """Two groups of pupils with a term of mixed attendance behind them."""
+    today = timezone.localdate()
+    make_school_year(school, today - timedelta(days=200), today + timedelta(days=100))
+    AbsenceRules.objects.create(school=school)
+    days = weekdays(previous_quarter_start(today), today - timedelta(days=1))
+    start = today - timedelta(days=300)
+    pupils = {
+        "truant": PupilFactory(group=group, first_name="Bo", start_date=start),
+        "regular": PupilFactory(group=group, first_name="Ida", start_date=start),
+        "other": PupilFactory(group=other_group, first_name="Eik", start_date=start),
+    }
+    register_many(pupils["truant"], days, Status.UNLAWFUL, by=teacher)
+    register_many(pupils["regular"], days, Status.PRESENT, by=teacher)
+    register_many(pupils["other"], days[::2], Status.ILLNESS, by=teacher)
+    OutreachContact.objects.create(
+        pupil=pupils["truant"],
+        staff=teacher,
+        kind=OutreachContact.Kind.PHONE,
+        outcome=OutreachContact.Outcome.CAME,
+        contacted_at=timezone.now() - timedelta(days=3),
+    )
+    return pupils
+
+
+def _page(client) -> str:
+    content = client.get(reverse("absence:dashboard")).content.decode()
+    return CSRF_TOKEN.sub("", content)
+
+
+def _absent_from_now_on(pupil, teacher):
+    """Register the pupil absent without reason on the last ten school days."""
+    days = weekdays(timezone.localdate() - timedelta(days=14), timezone.localdate())
+    Registration.objects.filter(pupil=pupil, day__in=days).update(
+        status=Status.UNLAWFUL
+    )
+
+
+CHANGES = {
+    "registrations": lambda pupils, teacher, other_group: _absent_from_now_on(
+        pupils["regular"], teacher
+    ),
+    "outreach contact": lambda pupils, teacher, other_group: (
+        OutreachContact.objects.create(
+            pupil=pupils["other"],
+            staff=teacher,
+            kind=OutreachContact.Kind.HOME_VISIT,
+            outcome=OutreachContact.Outcome.STAYED_HOME,
+            contacted_at=timezone.now() - timedelta(days=2),
+        )
+    ),
+    "step done": lambda pupils, teacher, other_group: DueStepDone.objects.create(
+        pupil=pupils["truant"],
+        kind=DueStepDone.Kind.NOTIFY,
+        period_start=previous_quarter_start(timezone.localdate()),
+        done_by=teacher,
+    ),
+    "new group": lambda pupils, teacher, other_group: Pupil.objects.filter(
+        pk=pupils["truant"].pk
+    ).update(group=other_group),
+    "renamed pupil": lambda pupils, teacher, other_group: Pupil.objects.filter(
+        pk=pupils["truant"].pk
+    ).update(first_name="Bodil"),
+    "new pupil": lambda pupils, teacher, other_group: register(
+        PupilFactory(group=other_group, first_name="Ny"),
+        timezone.localdate() - timedelta(days=1),
+        Status.UNLAWFUL,
+        by=teacher,
+    ),
+    "pupil deleted": lambda pupils, teacher, other_group: pupils["other"].delete(),
+    "stricter rules": lambda pupils, teacher, other_group: AbsenceRules.objects.update(
+        illness_teaching_days=200
+    ),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_updated_dashboard_equals_a_fresh_one(
+    client_for, leader, teacher, other_group, school_in_session, change
+):
+    client = client_for(leader)
+    before = _page(client)
+
+    CHANGES[change](school_in_session, teacher, other_group)
+    updated = _page(client)
+    dashboard.forget_totals()
+    cache.clear()
+    fresh = _page(client)
+
+    assert updated == fresh
+    assert updated != before
+
+
+def test_a_change_computes_only_that_pupil(client_for, leader, school_in_session):
+    client = client_for(leader)
+    client.get(reverse("absence:dashboard"))
+    changed = school_in_session["regular"]
+
+    Registration.objects.filter(pupil=changed).update(status=Status.ILLNESS)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(reverse("absence:dashboard"))
+
+    figures = [query["sql"] for query in queries if "day_figure" in query["sql"]]
+    assert len(figures) == 2
+    assert all(f"ARRAY[{changed.pk}]" in sql for sql in figures)
