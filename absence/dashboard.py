@@ -23,13 +23,15 @@ from decimal import Decimal
 from functools import cached_property
 
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.template.loader import get_template
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from absence import figures, flags
+from absence import figures, flags, selectors
 from absence.models import AbsenceRules, OutreachContact, Success
 from schoolplan.models import Pupil, PupilGroup, School
 from schoolplan.sections import Period
@@ -92,13 +94,8 @@ def _digest(value) -> str:
 
 
 def _rules_stamp(rules: AbsenceRules) -> str:
-    """Return a stamp of the rule settings (not of `data_version`)."""
     return _digest(
-        [
-            getattr(rules, field.attname)
-            for field in rules._meta.concrete_fields
-            if field.attname != "data_version"
-        ]
+        [getattr(rules, field.attname) for field in rules._meta.concrete_fields]
     )
 
 
@@ -212,24 +209,50 @@ def forget_totals() -> None:
     _totals.clear()
 
 
+def _context_key(rules: AbsenceRules, period: Period, today: date) -> str:
+    """Return what every piece depends on besides its pupil: the day and the rules."""
+    first_week = first_week_of(period, today)
+    return (
+        f"{today.isoformat()}:{period.start.isoformat()}:{first_week.isoformat()}:"
+        f"{_rules_stamp(rules)}"
+    )
+
+
+def _piece_key(school_id: int, context_key: str, pupil_id: int, version: int) -> str:
+    return f"absence:dashboard-piece:{school_id}:{context_key}:{pupil_id}:{version}"
+
+
+def _store_pieces(school_id: int, context_key: str, pieces: dict) -> None:
+    cache.set_many(
+        {
+            _piece_key(school_id, context_key, pupil_id, piece.version): piece
+            for pupil_id, piece in pieces.items()
+        },
+        PIECES_SECONDS,
+    )
+
+
+def _pupils(queryset) -> dict:
+    """Return {pupil_id: (front_version, DashboardPupil)} for a queryset of pupils."""
+    return {
+        pupil_id: (version, DashboardPupil(pupil_id, f"{first} {last}", group or ""))
+        for pupil_id, version, first, last, group in queryset.values_list(
+            "pk", "front_version", "first_name", "last_name", "group__name"
+        )
+    }
+
+
 def school_totals(
     school: School, rules: AbsenceRules, period: Period, today: date, pupils: dict
 ) -> _Totals:
     """Return the school's totals for `pupils` ({pupil_id: (version, pupil)}).
 
     The version is the pupil's `front_version`, the pupil a `DashboardPupil`.
-
-    Pieces whose version still matches are kept; the others are computed in
-    three queries, however many pupils they concern, and the sums follow. A
-    piece is computed after its version was read, so it is never older than
-    its version. If a write lands in between, the next request computes it
-    again.
+    Pieces whose version still matches are kept. The others come from the
+    cache, where a write may have put them (`prepare_pieces`), or are computed
+    in three queries, however many pupils they concern. The sums follow.
     """
-    first_week = first_week_of(period, today)
-    key = (
-        f"{today.isoformat()}:{period.start.isoformat()}:{first_week.isoformat()}:"
-        f"{_rules_stamp(rules)}"
-    )
+    key = _context_key(rules, period, today)
     totals = _totals.get(school.pk)
     if (
         totals is None
@@ -238,26 +261,61 @@ def school_totals(
     ):
         totals = _Totals(key, time.monotonic(), {}, {}, {})
 
-    stale = [
-        pupil_id
-        for pupil_id, (version, _pupil) in pupils.items()
+    stale = {
+        pupil_id: (version, pupil)
+        for pupil_id, (version, pupil) in pupils.items()
         if getattr(totals.pieces.get(pupil_id), "version", None) != version
-    ]
+    }
     removed = [pupil_id for pupil_id in totals.pieces if pupil_id not in pupils]
     if not stale and not removed:
         return totals
 
-    fresh = _compute_pieces(
-        rules,
-        period,
-        today,
-        {pupil_id: pupils[pupil_id] for pupil_id in stale},
-        # The whole school in one go costs no more than naming every pupil.
-        whole_school=len(stale) == len(pupils),
+    ready = cache.get_many(
+        [
+            _piece_key(school.pk, key, pupil_id, version)
+            for pupil_id, (version, _pupil) in stale.items()
+        ]
     )
+    fresh = {piece.pupil.pk: piece for piece in ready.values()}
+    missing = {pupil_id: stale[pupil_id] for pupil_id in stale if pupil_id not in fresh}
+    if missing:
+        computed = _compute_pieces(
+            rules,
+            period,
+            today,
+            missing,
+            # The whole school in one go costs no more than naming every pupil.
+            whole_school=len(missing) == len(pupils),
+        )
+        _store_pieces(school.pk, key, computed)
+        fresh.update(computed)
+
     totals = totals.updated(fresh, removed)
     _totals[school.pk] = totals
     return totals
+
+
+def refresh_on_commit(school_id: int, pupil_ids) -> None:
+    """Prepare the changed pupils' pieces once the current transaction commits.
+
+    The register, reasons, outreach contacts and steps done call this, so the
+    dashboard that follows finds the pieces in the cache and runs no figures
+    query. A failure is logged and leaves the dashboard to compute the pieces.
+    """
+    pupil_ids = list(pupil_ids)
+    transaction.on_commit(lambda: prepare_pieces(school_id, pupil_ids), robust=True)
+
+
+def prepare_pieces(school_id: int, pupil_ids: list[int]) -> None:
+    """Compute the pieces of the given pupils as of now, and cache them."""
+    if connection.vendor != "postgresql" or not pupil_ids:
+        return
+    today = timezone.localdate()
+    rules = figures.rules_for(school_id)
+    period = selectors.school_year_period(school_id, today)
+    pupils = _pupils(Pupil.objects.filter(school_id=school_id, pk__in=pupil_ids))
+    pieces = _compute_pieces(rules, period, today, pupils, whole_school=False)
+    _store_pieces(school_id, _context_key(rules, period, today), pieces)
 
 
 def _compute_pieces(
@@ -301,12 +359,7 @@ def dashboard(school: School, today: date, *, rules, period: Period) -> Dashboar
     """Return the leadership dashboard's data. A fixed number of queries."""
     # Say so even for a school whose figures would need no query yet.
     figures.require_postgresql()
-    pupils = {
-        pupil_id: (version, DashboardPupil(pupil_id, f"{first} {last}", group or ""))
-        for pupil_id, version, first, last, group in Pupil.objects.filter(
-            school=school
-        ).values_list("pk", "front_version", "first_name", "last_name", "group__name")
-    }
+    pupils = _pupils(Pupil.objects.filter(school=school))
     totals = school_totals(school, rules, period, today, pupils)
     groups = list(PupilGroup.objects.filter(school=school).order_by("name"))
     first_week = first_week_of(period, today)

@@ -106,13 +106,7 @@ class AbsenceRules(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(200)],
         help_text=_("School days of illness in the school year."),
     )
-    # Raised by every write that changes the school's absence figures, so a
-    # cached dashboard is used only while nothing it shows has changed.
-    data_version = models.PositiveBigIntegerField(
-        _("data version"), default=0, editable=False
-    )
-
-    history = HistoricalRecords(excluded_fields=["data_version"])
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("absence rules")

@@ -6,12 +6,11 @@ from datetime import date, time
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from absence import calendar
+from absence import calendar, dashboard
 from absence.figures import rules_for
 from absence.flags import flags_for
 from absence.models import (
@@ -20,7 +19,6 @@ from absence.models import (
     LAST_LESSON_STATUSES,
     LEGAL_GROUPS,
     MORNING_STATUSES,
-    AbsenceRules,
     DueStepDone,
     NonSchoolDay,
     OutreachContact,
@@ -102,17 +100,6 @@ class RegisterResult:
 
 
 _REGISTERED_FIELDS = ("status", "arrived_at", "left_at", "note", "reason_channel")
-
-
-def bump_data_version(school_id: int) -> None:
-    """Mark the school's absence data as changed, so cached dashboards are not used."""
-    changed = AbsenceRules.objects.filter(school_id=school_id).update(
-        data_version=F("data_version") + 1
-    )
-    if not changed:
-        AbsenceRules.objects.get_or_create(
-            school_id=school_id, defaults={"data_version": 1}
-        )
 
 
 def _check_register_day(school_id: int, day: date) -> None:
@@ -274,8 +261,7 @@ def register_save(
         registration.pupil_id
         for registration in to_create + to_update + stale_last_lessons
     }
-    if changed_pupils:
-        bump_data_version(group.school_id)
+    dashboard.refresh_on_commit(group.school_id, changed_pupils)
     AccessLogEntry.objects.bulk_create(
         AccessLogEntry(
             user=user,
@@ -322,7 +308,7 @@ def reason_record(
     schoolplan_services.save_versioned(
         registration, expected_version=expected_version, user=user
     )
-    bump_data_version(registration.pupil.school_id)
+    dashboard.refresh_on_commit(registration.pupil.school_id, [registration.pupil_id])
 
     record_access(
         user,
@@ -422,7 +408,6 @@ def success_create(
     )
     success.entry = entry
     success.save()
-    bump_data_version(pupil.school_id)
     return success
 
 
@@ -443,7 +428,7 @@ def outreach_create(
     )
     contact.full_clean()
     contact.save()
-    bump_data_version(pupil.school_id)
+    dashboard.refresh_on_commit(pupil.school_id, [pupil.pk])
 
     record_access(
         user,
@@ -482,7 +467,7 @@ def step_mark_done(
     ).exists():
         raise ValidationError(STEP_ALREADY_DONE)
     step.save()
-    bump_data_version(pupil.school_id)
+    dashboard.refresh_on_commit(pupil.school_id, [pupil.pk])
 
     record_access(
         user,
@@ -528,7 +513,6 @@ def school_year_create(
             if first_day <= day.day <= last_day
         )
 
-    bump_data_version(school.pk)
     return school_year
 
 
@@ -543,7 +527,6 @@ def school_year_update(
     school_year.first_day = first_day
     school_year.last_day = last_day
     school_year.save(update_fields=["first_day", "last_day"])
-    bump_data_version(school_year.school_id)
 
 
 @transaction.atomic
@@ -574,7 +557,6 @@ def days_off_add(
         unique_fields=["school_year", "day"],
         update_fields=["kind", "name"],
     )
-    bump_data_version(school_year.school_id)
     return len(days)
 
 
@@ -585,5 +567,4 @@ def day_off_remove(*, school_year: SchoolYear, day: date) -> bool:
         school_year=school_year, day=day
     ).delete()
     if deleted:
-        bump_data_version(school_year.school_id)
-    return bool(deleted)
+        return bool(deleted)

@@ -139,19 +139,6 @@ INTAKE_TABLES = {
     "intake_scaledquestion": [(FRONT, EVERY_PUPIL)],
 }
 
-# For an update, these tables use this query instead of their own. Every saved
-# register raises the rules' data_version for the dashboard's cache, and only a
-# change to the rules themselves concerns the plan pages.
-UPDATE_PUPILS = {
-    "absence_absencerules": (
-        "SELECT pupil.id FROM schoolplan_pupil pupil "
-        "JOIN new_rows ON new_rows.school_id = pupil.school_id "
-        "JOIN old_rows ON old_rows.id = new_rows.id "
-        "WHERE to_jsonb(old_rows) - 'data_version' "
-        "IS DISTINCT FROM to_jsonb(new_rows) - 'data_version'"
-    ),
-}
-
 # A version is the time of the change in microseconds, or one more than the
 # version before if that is later. So a restored database, whose versions go
 # back, does not hand out a number that pages cached before the restore carry
@@ -227,7 +214,6 @@ def create_triggers_sql(table: str, rules) -> str:
     """
     statements = []
     for versions, pupils in rules:
-        update_pupils = UPDATE_PUPILS.get(table, pupils)
         statements.append(f"""
 CREATE OR REPLACE TRIGGER {_trigger_name(versions, "insert")} AFTER INSERT ON {table}
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT
@@ -235,7 +221,7 @@ CREATE OR REPLACE TRIGGER {_trigger_name(versions, "insert")} AFTER INSERT ON {t
 CREATE OR REPLACE TRIGGER {_trigger_name(versions, "update")} AFTER UPDATE ON {table}
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT
     EXECUTE FUNCTION skoleplan_touch_plans(
-        {_quoted(update_pupils)}, {_quoted(versions)});
+        {_quoted(pupils)}, {_quoted(versions)});
 CREATE OR REPLACE TRIGGER {_trigger_name(versions, "delete")} AFTER DELETE ON {table}
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT
     EXECUTE FUNCTION skoleplan_touch_plans({_quoted(pupils)}, {_quoted(versions)});

@@ -261,13 +261,7 @@ def rules_edit(request):
 
     form = RulesForm(request.POST or None, instance=rules)
     if request.method == "POST" and form.is_valid():
-        rules = form.save(commit=False)
-        if rules.pk is None:
-            rules.save()
-        else:
-            # Leave data_version alone: a register saved meanwhile may have raised it.
-            rules.save(update_fields=RulesForm.Meta.fields)
-        services.bump_data_version(school.pk)
+        form.save()
         messages.success(request, _("The absence rules were saved."))
         return redirect("absence:rules")
 

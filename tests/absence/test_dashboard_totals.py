@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from absence import dashboard
+from absence import dashboard, services
 from absence.figures import previous_quarter_start
 from absence.models import (
     AbsenceRules,
@@ -132,3 +132,42 @@ def test_a_change_computes_only_that_pupil(client_for, leader, school_in_session
     figures = [query["sql"] for query in queries if "day_figure" in query["sql"]]
     assert len(figures) == 2
     assert all(f"ARRAY[{changed.pk}]" in sql for sql in figures)
+
+
+def test_saved_register_prepares_its_pieces(
+    client_for,
+    leader,
+    teacher,
+    group,
+    school_in_session,
+    django_capture_on_commit_callbacks,
+):
+    client = client_for(leader)
+    client.get(reverse("absence:dashboard"))
+    day = timezone.localdate() - timedelta(days=1)
+    while day.weekday() > 4:
+        day -= timedelta(days=1)
+    regular = school_in_session["regular"]
+    version = Registration.objects.get(pupil=regular, day=day).version
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.register_save(
+            group=group,
+            day=day,
+            user=teacher,
+            rows=[
+                services.RowInput(
+                    pupil_id=regular.pk,
+                    notation=Registration.Notation.MORNING,
+                    status=Status.UNLAWFUL,
+                    loaded_version=version,
+                )
+            ],
+        )
+    with CaptureQueriesContext(connection) as queries:
+        updated = _page(client)
+
+    assert not [query for query in queries if "day_figure" in query["sql"]]
+    dashboard.forget_totals()
+    cache.clear()
+    assert updated == _page(client)

@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from absence import services as absence_services
 from absence.models import (
     AbsenceRules,
     NonSchoolDay,
@@ -150,15 +149,6 @@ def test_calendar_change_stales_school_plans(pupil, other_pupil):
     assert after[0] > before[0]
     assert after[1] > before[1]
     assert after[2] == before[2]
-
-
-def test_dashboard_version_leaves_plans_alone(pupil):
-    AbsenceRules.objects.get_or_create(school=pupil.school)
-    before = _version(pupil)
-
-    absence_services.bump_data_version(pupil.school_id)
-
-    assert _version(pupil) == before
 
 
 def test_changed_absence_rules_stale_the_plans(pupil):
