@@ -161,15 +161,21 @@ def week_chart(
 def _month_ticks(
     first_monday: date, last_monday: date, slot: float, *, left: float
 ) -> list[tuple[float, str]]:
-    """Return (x, month name) for each month's first Monday in a chart of weeks."""
+    """Return (x, month name) for each month's first school week in a chart of weeks.
+
+    A month's first school week is the week whose Monday to Friday holds the
+    month's first weekday, so its Friday falls on the 1st to the 7th. A week
+    from 30 November to 4 December is December's.
+    """
     ticks = []
     monday = first_monday
     index = 0
     while monday <= last_monday:
-        # Label each month at its first Monday, and the first week unless a
-        # month label follows too closely to leave room for it.
-        if monday.day <= 7 or (index == 0 and monday.day <= 21):
-            ticks.append((left + index * slot, date_format(monday, "b")))
+        friday = monday + timedelta(days=4)
+        # Label the first week too, unless a month label follows too closely
+        # to leave room for it.
+        if friday.day <= 7 or (index == 0 and friday.day <= 21):
+            ticks.append((left + index * slot, date_format(friday, "b")))
         monday += timedelta(days=7)
         index += 1
     return ticks
