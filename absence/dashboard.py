@@ -39,9 +39,10 @@ from schoolplan.sections import Period
 DASHBOARD_WEEKS = 12
 FLAGGED_SHOWN = 40
 
-# Each request checks every piece against its pupil's version. This limit only
-# bounds how long a change that the triggers miss takes to show, such as a
-# staff member's new name on a step done (see schoolplan/plan_cache.py).
+# Each request checks every piece against its pupil's version, and computes a
+# piece again once it is this old. So this limit bounds how long a change that
+# the triggers miss takes to show, such as a staff member's new name on a step
+# done (see schoolplan/plan_cache.py).
 PIECES_SECONDS = 10 * 60
 ROWS_SECONDS = 60 * 60
 
@@ -53,7 +54,8 @@ class PupilPiece:
     `pupil` contains the names shown, which the version also covers. `weeks`
     contains (week, group_id, sums) with sums in the order of
     `figures.SUM_NAMES`, and `outreach` contains (kind, counts) with counts in
-    the order of `figures.OUTREACH_COUNT_NAMES`.
+    the order of `figures.OUTREACH_COUNT_NAMES`. `computed_at` is the
+    `time.time()` at which its queries started.
     """
 
     version: int
@@ -61,6 +63,10 @@ class PupilPiece:
     flags: tuple = ()
     weeks: tuple = ()
     outreach: tuple = ()
+    computed_at: float = 0.0
+
+    def is_current(self, version: int, now: float) -> bool:
+        return self.version == version and now - self.computed_at <= PIECES_SECONDS
 
 
 @dataclass(frozen=True)
@@ -116,7 +122,6 @@ class _Totals:
     """
 
     key: str
-    created: float
     pieces: dict
     weeks: dict
     outreach: dict
@@ -134,7 +139,6 @@ class _Totals:
             _count(piece, weeks, outreach, sign=1)
         return _Totals(
             key=self.key,
-            created=self.created,
             pieces=pieces,
             # A week or kind with nothing left in it is no longer shown.
             weeks={key: sums for key, sums in weeks.items() if sums[0]},
@@ -248,23 +252,22 @@ def school_totals(
     """Return the school's totals for `pupils` ({pupil_id: (version, pupil)}).
 
     The version is the pupil's `front_version`, the pupil a `DashboardPupil`.
-    Pieces whose version still matches are kept. The others come from the
-    cache, where a write may have put them (`prepare_pieces`), or are computed
-    in three queries, however many pupils they concern. The sums follow.
+    Pieces whose version still matches and that are at most PIECES_SECONDS
+    old are kept. The others come from the cache, where a write may have put
+    them (`prepare_pieces`), or are computed in three queries, however many
+    pupils they concern. The sums follow.
     """
     key = _context_key(rules, period, today)
     totals = _totals.get(school.pk)
-    if (
-        totals is None
-        or totals.key != key
-        or time.monotonic() - totals.created > PIECES_SECONDS
-    ):
-        totals = _Totals(key, time.monotonic(), {}, {}, {})
+    if totals is None or totals.key != key:
+        totals = _Totals(key, {}, {}, {})
 
+    now = time.time()
     stale = {
         pupil_id: (version, pupil)
         for pupil_id, (version, pupil) in pupils.items()
-        if getattr(totals.pieces.get(pupil_id), "version", None) != version
+        if pupil_id not in totals.pieces
+        or not totals.pieces[pupil_id].is_current(version, now)
     }
     removed = [pupil_id for pupil_id in totals.pieces if pupil_id not in pupils]
     if not stale and not removed:
@@ -276,7 +279,11 @@ def school_totals(
             for pupil_id, (version, _pupil) in stale.items()
         ]
     )
-    fresh = {piece.pupil.pk: piece for piece in ready.values()}
+    fresh = {
+        piece.pupil.pk: piece
+        for piece in ready.values()
+        if piece.is_current(stale[piece.pupil.pk][0], now)
+    }
     missing = {pupil_id: stale[pupil_id] for pupil_id in stale if pupil_id not in fresh}
     if missing:
         computed = _compute_pieces(
@@ -322,6 +329,7 @@ def _compute_pieces(
     rules, period: Period, today: date, pupils: dict, *, whole_school: bool
 ) -> dict[int, PupilPiece]:
     """Compute the pieces of `pupils` ({pupil_id: (version, pupil)}). Three queries."""
+    computed_at = time.time()
     pupil_ids = None if whole_school else list(pupils)
     school_flags, weeks, outreach = (
         defaultdict(list),
@@ -350,6 +358,7 @@ def _compute_pieces(
             flags=tuple(school_flags[pupil_id]),
             weeks=tuple(weeks[pupil_id]),
             outreach=tuple(outreach[pupil_id]),
+            computed_at=computed_at,
         )
         for pupil_id, (version, pupil) in pupils.items()
     }

@@ -437,6 +437,8 @@ followed AS (
     WHERE p.school_id = %(school_id)s
       AND (%(pupil_ids)s::bigint[] IS NULL OR p.id = ANY(%(pupil_ids)s::bigint[]))
       AND c.contacted_at >= %(contacts_from)s::date - interval '1 day'
+      -- The calendar runs past today for the next school day, not for contacts.
+      AND n.day <= %(today)s::date
 )
 """
 

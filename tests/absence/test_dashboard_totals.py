@@ -2,9 +2,12 @@
 
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.cache import cache
+from django.core.cache.backends import base as cache_base
+from django.core.cache.backends import locmem
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -171,3 +174,52 @@ def test_saved_register_prepares_its_pieces(
     dashboard.forget_totals()
     cache.clear()
     assert updated == _page(client)
+
+
+class FakeClock:
+    """A clock for the dashboard's piece ages and the local memory cache's expiry."""
+
+    def __init__(self, monkeypatch):
+        self.now = 1_000_000.0
+        fake_time = SimpleNamespace(time=self.read, monotonic=self.read)
+        monkeypatch.setattr(dashboard, "time", fake_time)
+        monkeypatch.setattr(locmem, "time", fake_time)
+        monkeypatch.setattr(cache_base, "time", fake_time)
+
+    def read(self) -> float:
+        return self.now
+
+
+def test_untracked_change_shows_within_piece_age(
+    monkeypatch, client_for, leader, teacher, school_in_session
+):
+    clock = FakeClock(monkeypatch)
+    truant = school_in_session["truant"]
+    DueStepDone.objects.create(
+        pupil=truant,
+        kind=DueStepDone.Kind.NOTIFY,
+        period_start=previous_quarter_start(timezone.localdate()),
+        done_by=teacher,
+    )
+    client = client_for(leader)
+    _page(client)
+
+    # The truant's piece is computed again a second after the rest.
+    clock.now += 1
+    latest = Registration.objects.filter(pupil=truant).latest("day")
+    Registration.objects.filter(pk=latest.pk).update(status=Status.ILLNESS)
+    _page(client)
+    # No trigger raises a version for a staff member's new name, so only the
+    # pieces' age bounds how long the old name shows.
+    clock.now += 1
+    teacher.first_name = "Omdøbt"
+    teacher.save()
+    renamed_at = clock.now
+    # The totals pass their maximum age and start again, half a second before
+    # the truant's piece expires from the cache.
+    clock.now += dashboard.PIECES_SECONDS - 1.5
+    _page(client)
+    clock.now = renamed_at + dashboard.PIECES_SECONDS + 1
+    page = _page(client)
+
+    assert "Omdøbt" in page

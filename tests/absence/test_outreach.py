@@ -72,6 +72,29 @@ def test_contact_after_midnight_counts_for_copenhagen_day(
     assert total.attended_same_day == 1
 
 
+def test_contact_after_today_is_not_counted(rules, teacher, pupil, school_year):
+    register(pupil, date(2026, 3, 10), Status.PRESENT, by=teacher)
+    register(pupil, date(2026, 3, 11), Status.PRESENT, by=teacher)
+    # Dated the day after `today`, so the figures as of `today` leave it out.
+    contact(
+        pupil,
+        teacher,
+        datetime(2026, 3, 10, 8, 0, tzinfo=COPENHAGEN),
+        OutreachContact.Kind.PHONE,
+    )
+    counted = {
+        "contacts_from": date(2026, 3, 1),
+        "today": date(2026, 3, 9),
+        "pupil_ids": [pupil.pk],
+    }
+
+    total, per_kind = figures.outreach_figures(rules, **counted)
+
+    assert total is None or total.contacts == 0
+    assert per_kind == []
+    assert figures.outreach_by_pupil(rules, **counted) == []
+
+
 def test_outreach_contact_is_recorded(client_for, teacher, pupil, school_year):
     response = client_for(teacher).post(
         reverse("absence:outreach_create", args=[pupil.pk]),
