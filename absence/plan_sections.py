@@ -54,6 +54,9 @@ def register_sections() -> None:
             60,
             _absence,
             audiences=AUDIENCES,
+            # The figures change with every registration, the rest of the front
+            # page far less often, so the plan page caches them apart.
+            versions=("absence_version",),
         )
     )
     register(

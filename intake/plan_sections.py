@@ -23,5 +23,7 @@ def register_sections() -> None:
             60,
             _progression,
             audiences=OUTSIDE_PARENTS,
+            # It shows the absence since the intake beside the intake's scores.
+            versions=("front_version", "absence_version"),
         )
     )

@@ -157,12 +157,16 @@ class Pupil(models.Model):
     )
     caseworker_email = models.EmailField(_("caseworker's e-mail"), blank=True)
     ppr_contact = models.CharField(_("PPR contact"), max_length=200, blank=True)
-    # Raised by PostgreSQL triggers whenever a row of the plan page's front part
-    # or log changes. The cache keys of those parts hold them; see plan_cache.py.
+    # Raised by PostgreSQL triggers whenever a row of the plan page's front part,
+    # its absence figures or its log changes. The cache keys of those parts hold
+    # them; see plan_cache.py.
     front_version = models.PositiveBigIntegerField(default=0, editable=False)
+    absence_version = models.PositiveBigIntegerField(default=0, editable=False)
     log_version = models.PositiveBigIntegerField(default=0, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["front_version", "log_version"])
+    history = HistoricalRecords(
+        excluded_fields=["front_version", "absence_version", "log_version"]
+    )
 
     class Meta:
         verbose_name = _("pupil")
@@ -384,8 +388,12 @@ class Entry(models.Model):
         verbose_name=_("struck through by"),
     )
     strike_reason = models.TextField(_("reason for striking through"), blank=True)
+    # Raised by PostgreSQL triggers whenever the entry, its areas, its
+    # amendments or its goal change. The log caches each entry's card under it;
+    # see plan_cache.py.
+    version = models.PositiveBigIntegerField(default=0, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["created_at"])
+    history = HistoricalRecords(excluded_fields=["created_at", "version"])
 
     class Meta:
         verbose_name = _("entry")

@@ -1,12 +1,17 @@
 """The cached parts of the school plan page, and the versions that mark them stale.
 
 Teachers open the plan page many times a day, and most of what it shows
-changes only when the pupil's data changes. So the page is cached in two parts:
+changes only when the pupil's data changes. So the page is cached in parts:
 
-- the front part (header, front-page sections, PDFs sent, the entry form),
+- the front part (header, most front-page sections, PDFs sent, the entry form),
   per pupil, role and day, under `Pupil.front_version`;
+- each front-page section that shows absence figures, per pupil, role and day,
+  under `Pupil.absence_version` and whatever else the section names in
+  `Section.versions`, so a saved register renders only those sections;
 - the log part (the entries, the filter), per pupil, viewer, day and query
-  string, under `Pupil.log_version`.
+  string, under `Pupil.log_version`. When it misses, each entry's card and the
+  filter card are taken from a per-pupil store of rendered pieces where their
+  content is unchanged (`cached_cards`), so a new entry renders one card.
 
 PostgreSQL triggers raise these versions in the same transaction as every
 insert, update or delete of a row the part shows, however the row was written:
@@ -15,12 +20,15 @@ restore loads rows without firing triggers (see the note on versions below).
 
 A new entry raises only `log_version` unless it is a status note, which the
 front page shows. So the page that follows a saved entry renders only its log.
-The triggers are created by migrations (`schoolplan` 0005, `absence` 0003,
-`intake` 0003) from the table lists below. Without PostgreSQL (the SQLite quick
-start) there are no triggers, and nothing is cached.
+The triggers are created by migrations (`schoolplan` 0005 and 0006, `absence`
+0003 to 0005, `intake` 0003) from the table lists below. Without PostgreSQL
+(the SQLite quick start) there are no triggers, and nothing is cached.
 """
 
 import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
@@ -43,6 +51,7 @@ CSRF_PLACEHOLDER = "plan-cache-csrf-token"
 _CSRF_PLACEHOLDER_MARKUP = f'name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}"'
 
 FRONT = "front_version"
+ABSENCE = "absence_version"
 LOG = "log_version"
 BOTH = f"{FRONT},{LOG}"
 
@@ -101,21 +110,24 @@ SCHOOLPLAN_TABLES = {
     "schoolplan_goalreview_entries": [(FRONT, via("schoolplan_entry", "entry_id"))],
 }
 
+# The absence tables raise `absence_version`, which only the sections with
+# absence figures are cached under. The successes section is an ordinary
+# front-page section: a success does not change the figures.
 ABSENCE_TABLES = {
-    "absence_registration": [(FRONT, PUPIL_ID)],
-    "absence_duestepdone": [(FRONT, PUPIL_ID)],
+    "absence_registration": [(ABSENCE, PUPIL_ID)],
+    "absence_duestepdone": [(ABSENCE, PUPIL_ID)],
     "absence_success": [(FRONT, PUPIL_ID)],
-    "absence_outreachcontact": [(FRONT, PUPIL_ID)],
-    "absence_schoolyear": [(FRONT, SCHOOL_PUPILS)],
+    "absence_outreachcontact": [(ABSENCE, PUPIL_ID)],
+    "absence_schoolyear": [(ABSENCE, SCHOOL_PUPILS)],
     "absence_nonschoolday": [
         (
-            FRONT,
+            ABSENCE,
             "SELECT pupil.id FROM schoolplan_pupil pupil "
             "JOIN absence_schoolyear year ON year.school_id = pupil.school_id "
             "JOIN changed_rows ON changed_rows.school_year_id = year.id",
         )
     ],
-    "absence_absencerules": [(FRONT, SCHOOL_PUPILS)],
+    "absence_absencerules": [(ABSENCE, SCHOOL_PUPILS)],
 }
 
 INTAKE_TABLES = {
@@ -137,6 +149,23 @@ INTAKE_TABLES = {
         )
     ],
     "intake_scaledquestion": [(FRONT, EVERY_PUPIL)],
+}
+
+# For each table: the query for the entries whose card shows a changed row.
+# Their `Entry.version` is raised, and the entry's own triggers then raise the
+# pupil's `log_version`. The entry row itself is handled by
+# skoleplan_entry_version below.
+ENTRY_CARD_TABLES = {
+    "schoolplan_entry_areas": "SELECT entry_id FROM changed_rows",
+    "schoolplan_amendment": "SELECT entry_id FROM changed_rows",
+    # Cards show the goal's title and the area's label.
+    "schoolplan_goal": (
+        "SELECT id FROM schoolplan_entry WHERE goal_id IN (SELECT id FROM changed_rows)"
+    ),
+    "schoolplan_area": (
+        "SELECT entry_id FROM schoolplan_entry_areas "
+        "WHERE area_id IN (SELECT id FROM changed_rows)"
+    ),
 }
 
 # A version is the time of the change in microseconds, or one more than the
@@ -180,17 +209,68 @@ $$;
 
 -- A pupil row saved by the ORM carries the versions it was read with. This
 -- keeps the stored versions from going back, and an edit of the pupil's own
--- fields (the header and the pupil section show them) stales the front part.
+-- fields stales the front part (the header and the pupil section show them)
+-- and the absence figures (which depend on the start date, leaving date and
+-- group). A new pupil starts at the clock, so a pupil id handed out again
+-- after a restore does not meet parts cached for the lost pupil.
 CREATE OR REPLACE FUNCTION skoleplan_pupil_versions() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    NEW.front_version := GREATEST(NEW.front_version, OLD.front_version);
-    NEW.log_version := GREATEST(NEW.log_version, OLD.log_version);
-    IF to_jsonb(NEW) - 'front_version' - 'log_version'
-            IS DISTINCT FROM to_jsonb(OLD) - 'front_version' - 'log_version' THEN
+    IF TG_OP = 'INSERT' THEN
         NEW.front_version := skoleplan_next_version(NEW.front_version);
+        NEW.absence_version := skoleplan_next_version(NEW.absence_version);
+        NEW.log_version := skoleplan_next_version(NEW.log_version);
+        RETURN NEW;
+    END IF;
+    NEW.front_version := GREATEST(NEW.front_version, OLD.front_version);
+    NEW.absence_version := GREATEST(NEW.absence_version, OLD.absence_version);
+    NEW.log_version := GREATEST(NEW.log_version, OLD.log_version);
+    IF to_jsonb(NEW) - 'front_version' - 'absence_version' - 'log_version'
+            IS DISTINCT FROM
+            to_jsonb(OLD) - 'front_version' - 'absence_version' - 'log_version' THEN
+        NEW.front_version := skoleplan_next_version(NEW.front_version);
+        NEW.absence_version := skoleplan_next_version(NEW.absence_version);
     END IF;
     RETURN NEW;
+END
+$$;
+
+-- The same rule for an entry's own version: it starts at the clock (entry ids
+-- are handed out again after a restore) and rises with every change of the
+-- row, including the raise by skoleplan_touch_entries.
+CREATE OR REPLACE FUNCTION skoleplan_entry_version() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        NEW.version := skoleplan_next_version(NEW.version);
+        RETURN NEW;
+    END IF;
+    NEW.version := GREATEST(NEW.version, OLD.version);
+    IF to_jsonb(NEW) - 'version' IS DISTINCT FROM to_jsonb(OLD) - 'version' THEN
+        NEW.version := skoleplan_next_version(NEW.version);
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+-- skoleplan_touch_entries raises the version of the entries found by its
+-- argument, a query over the statement's rows (as for skoleplan_touch_plans).
+CREATE OR REPLACE FUNCTION skoleplan_touch_entries() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    entries text;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        entries := replace(TG_ARGV[0], 'changed_rows', 'new_rows');
+    ELSIF TG_OP = 'DELETE' THEN
+        entries := replace(TG_ARGV[0], 'changed_rows', 'old_rows');
+    ELSE
+        entries := replace(TG_ARGV[0], 'changed_rows', 'old_rows')
+            || ' UNION ' || replace(TG_ARGV[0], 'changed_rows', 'new_rows');
+    END IF;
+    EXECUTE 'UPDATE schoolplan_entry SET version = skoleplan_next_version(version)'
+        || ' WHERE id IN (' || entries || ')';
+    RETURN NULL;
 END
 $$;
 """
@@ -237,6 +317,41 @@ def drop_triggers_sql(table: str, rules) -> str:
     )
 
 
+# The row triggers that keep the pupil's and the entry's own versions.
+VERSION_ROW_TRIGGERS = """
+CREATE OR REPLACE TRIGGER skoleplan_pupil_versions
+    BEFORE INSERT OR UPDATE ON schoolplan_pupil
+    FOR EACH ROW EXECUTE FUNCTION skoleplan_pupil_versions();
+CREATE OR REPLACE TRIGGER skoleplan_entry_version
+    BEFORE INSERT OR UPDATE ON schoolplan_entry
+    FOR EACH ROW EXECUTE FUNCTION skoleplan_entry_version();
+"""
+
+
+def create_entry_triggers_sql(table: str, entries: str) -> str:
+    """Return the SQL that raises `Entry.version` for changes to `table`."""
+    return "".join(
+        f"""
+CREATE OR REPLACE TRIGGER skoleplan_entry_version_{event}
+    AFTER {event.upper()} ON {table}
+    REFERENCING {transition} FOR EACH STATEMENT
+    EXECUTE FUNCTION skoleplan_touch_entries({_quoted(entries)});
+"""
+        for event, transition in (
+            ("insert", "NEW TABLE AS new_rows"),
+            ("update", "OLD TABLE AS old_rows NEW TABLE AS new_rows"),
+            ("delete", "OLD TABLE AS old_rows"),
+        )
+    )
+
+
+def drop_entry_triggers_sql(table: str) -> str:
+    return "".join(
+        f"DROP TRIGGER IF EXISTS skoleplan_entry_version_{event} ON {table};\n"
+        for event in ("insert", "update", "delete")
+    )
+
+
 def run_on_postgresql(sql: str):
     """Return a RunPython function that runs `sql` on PostgreSQL only."""
 
@@ -251,10 +366,14 @@ def is_enabled() -> bool:
     return connection.vendor == "postgresql"
 
 
-def front_key(request, pupil, today) -> str:
-    """Return the cache key of the front part; it differs by role, not by user."""
+def front_key(request, pupil, today, versions=(FRONT,)) -> str:
+    """Return the cache key of a front-page part cached under the pupil's `versions`.
+
+    It differs by role, not by user.
+    """
+    stamps = ":".join(f"{version}={getattr(pupil, version)}" for version in versions)
     return (
-        f"plan-front:{pupil.pk}:{pupil.front_version}:{today.isoformat()}:"
+        f"plan-front:{pupil.pk}:{stamps}:{today.isoformat()}:"
         f"{get_language()}:{roles.role_of(request.user)}"
     )
 
@@ -272,43 +391,129 @@ def log_key(request, pupil, today) -> str:
     )
 
 
-def cached_part(request, key: str, *, pupil, version: str, context, templates) -> dict:
-    """Return a part's HTML pieces, from the cache or rendered afresh.
+@dataclass(frozen=True)
+class Part:
+    """One cached part of the plan page.
 
-    `context()` builds the template context and is called only when the cache
-    lacks the part. `templates` maps each piece's name to its template. The
-    pieces are stored with a placeholder CSRF token and get the request's own.
-    They are stored only if the pupil's `version` (FRONT or LOG) is unchanged
-    after rendering: a write in between may show in them, which would make
-    them newer than the version in `key`.
+    `versions` names the pupil's version fields that `key` holds. `build()`
+    returns {piece name: (template, context) or ready HTML} and is called only
+    when the cache lacks the part.
+    """
+
+    key: str
+    versions: tuple[str, ...]
+    build: Callable[[], dict]
+
+
+def cached_parts(request, pupil, parts: dict[str, Part]) -> dict[str, dict]:
+    """Return each part's HTML pieces, from the cache or rendered afresh.
+
+    The pieces are stored with a placeholder CSRF token and get the request's
+    own. A rendered part is stored only if the pupil's versions it is cached
+    under are unchanged after rendering: a write in between may show in it,
+    which would make it newer than the versions in its key.
     """
     if not is_enabled():
-        pieces = _render(request, context(), templates)
-        return {name: mark_safe(html) for name, html in pieces.items()}
+        return {
+            name: {
+                piece: mark_safe(html)
+                for piece, html in _render(request, part.build()).items()
+            }
+            for name, part in parts.items()
+        }
 
-    pieces = cache.get(key)
-    if pieces is None:
-        read_version = getattr(pupil, version)
-        pieces = _render(
-            request, {**context(), "csrf_token": CSRF_PLACEHOLDER}, templates
+    found = cache.get_many([part.key for part in parts.values()])
+    rendered = {
+        name: _render(request, part.build(), csrf_token=CSRF_PLACEHOLDER)
+        for name, part in parts.items()
+        if part.key not in found
+    }
+    if rendered:
+        versions = {version for name in rendered for version in parts[name].versions}
+        current = type(pupil).objects.values(*versions).get(pk=pupil.pk)
+        cache.set_many(
+            {
+                parts[name].key: pieces
+                for name, pieces in rendered.items()
+                if all(
+                    current[version] == getattr(pupil, version)
+                    for version in parts[name].versions
+                )
+            },
+            PLAN_CACHE_SECONDS,
         )
-        unchanged = type(pupil).objects.filter(pk=pupil.pk, **{version: read_version})
-        if unchanged.exists():
-            cache.set(key, pieces, PLAN_CACHE_SECONDS)
 
     token = f'name="csrfmiddlewaretoken" value="{get_token(request)}"'
     # Rendered (and escaped) by our own templates, in full or from the cache.
     return {
-        name: mark_safe(html.replace(_CSRF_PLACEHOLDER_MARKUP, token))
-        for name, html in pieces.items()
+        name: {
+            piece: mark_safe(html.replace(_CSRF_PLACEHOLDER_MARKUP, token))
+            for piece, html in (rendered.get(name) or found[part.key]).items()
+        }
+        for name, part in parts.items()
     }
 
 
-def _render(request, context: dict, templates: dict) -> dict:
-    return {
-        name: render_to_string(template, context, request)
-        for name, template in templates.items()
+def _render(request, pieces: dict, **extra) -> dict:
+    rendered = {}
+    for name, piece in pieces.items():
+        if isinstance(piece, str):
+            rendered[name] = str(piece)
+        else:
+            template, context = piece
+            rendered[name] = render_to_string(template, {**context, **extra}, request)
+    return rendered
+
+
+# The log's reusable pieces kept per pupil: at most this many, the ones shown
+# most recently kept first. One cache entry per pupil rather than one per card
+# keeps the pieces from crowding the pages out of a cache with a small
+# MAX_ENTRIES.
+LOG_PIECES_KEPT = 60
+
+
+def log_pieces_key(pupil) -> str:
+    return f"plan-log-pieces:{pupil.pk}"
+
+
+def cached_log_pieces(pupil, keys: dict, render) -> dict:
+    """Return {name: HTML} for the log pieces named in `keys`, rendering only misses.
+
+    `keys` maps each piece's name to a key that changes whenever the piece's
+    HTML would change, for example an entry card's id, `Entry.version`,
+    language and the viewer's links. `render(names)` returns {name: HTML} for
+    the names given; a name it leaves out (a row deleted meanwhile) is left
+    out of the result. A piece is kept at most PLAN_CACHE_SECONDS, so what no
+    version tracks (a staff member's new name) shows within minutes.
+    """
+    if not is_enabled():
+        return {name: mark_safe(html) for name, html in render(list(keys)).items()}
+
+    now = time.time()
+    kept = {
+        key: (stored_at, html)
+        for key, (stored_at, html) in (cache.get(log_pieces_key(pupil)) or {}).items()
+        if now - stored_at < PLAN_CACHE_SECONDS
     }
+    missing = [name for name, key in keys.items() if key not in kept]
+    rendered = render(missing) if missing else {}
+
+    shown = {}
+    for name, key in keys.items():
+        if key in kept:
+            shown[name] = kept[key][1]
+        elif name in rendered:
+            shown[name] = rendered[name]
+            kept[key] = (now, rendered[name])
+    if missing:
+        # Insertion order is the age: the pieces just shown go last.
+        for key in keys.values():
+            if key in kept:
+                kept[key] = kept.pop(key)
+        newest = dict(list(kept.items())[-LOG_PIECES_KEPT:])
+        cache.set(log_pieces_key(pupil), newest, PLAN_CACHE_SECONDS)
+    # Rendered (and escaped) by our own templates, now or earlier.
+    return {name: mark_safe(html) for name, html in shown.items()}
 
 
 def trigger_operation(tables: dict):

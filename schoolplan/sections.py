@@ -62,7 +62,9 @@ class Section:
     `get_context(pupil, period, audience)` returns the template context and must
     make a fixed number of queries, whatever the pupil's history holds.
     `template` renders the section in the page and in the PDF alike; it gets the
-    context as `section` and a flag `for_pdf`.
+    context as `section` and a flag `for_pdf`. `versions` names the pupil's
+    version fields that rise whenever the section's content changes; the plan
+    page caches the section under them (see schoolplan/plan_cache.py).
     """
 
     key: str
@@ -72,6 +74,7 @@ class Section:
     get_context: Callable
     audiences: frozenset = EVERYONE
     on_front_page: bool = True
+    versions: tuple[str, ...] = ("front_version",)
 
     def visible_to(self, audience: str) -> bool:
         return audience in self.audiences

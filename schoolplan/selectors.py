@@ -64,6 +64,25 @@ def log_entries(pupil: Pupil, log_filter: LogFilter | None = None) -> QuerySet[E
         )
         .order_by("-concerns_date", "-created_at", "-pk")
     )
+    return _filtered(entries, log_filter)
+
+
+def log_entry_versions(pupil: Pupil, log_filter: LogFilter) -> QuerySet[Entry]:
+    """Return the pupil's entries in log order with only what a card's key needs.
+
+    The version, and what decides the viewer's links: the author, the time
+    written and whether it is struck through. The plan page loads the full rows
+    only for the cards it has to render (`log_entries`).
+    """
+    entries = (
+        Entry.objects.filter(pupil=pupil)
+        .only("pupil_id", "version", "author_id", "created_at", "struck_at")
+        .order_by("-concerns_date", "-created_at", "-pk")
+    )
+    return _filtered(entries, log_filter)
+
+
+def _filtered(entries: QuerySet[Entry], log_filter: LogFilter | None):
     if log_filter is None:
         return entries
 

@@ -4,13 +4,18 @@ Every view fetches the pupil through `schoolplan.access`, which decides who may
 see what; no view repeats the rule.
 """
 
+import hashlib
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Model
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from schoolplan import exports, plan_cache, roles, selectors, services
@@ -31,8 +36,8 @@ from schoolplan.forms import (
     LogFilterForm,
     StrikeForm,
 )
-from schoolplan.models import AccessLogEntry, Challenge, Goal
-from schoolplan.sections import Audience, render_context, school_year_of
+from schoolplan.models import AccessLogEntry, Area, Challenge, Goal
+from schoolplan.sections import Audience, school_year_of, sections_for
 
 ENTRIES_PER_PAGE = 25
 PLAN_EXPORTS_SHOWN = 5
@@ -79,40 +84,90 @@ def pupil_list(request):
     return render(request, "schoolplan/pupil_list.html", context)
 
 
-# The plan page's cached parts, each a set of named pieces and their templates.
-FRONT_PIECES = {
-    "page": "schoolplan/_plan_front.html",
+# The plan page's cached parts: each piece's name and its template.
+FRONT_TEMPLATES = {
+    "header": "schoolplan/_plan_header.html",
+    "exports": "schoolplan/_plan_exports.html",
     "entry_card": "schoolplan/_plan_entry_card.html",
 }
-LOG_PIECES = {
+SECTION_TEMPLATE = "schoolplan/_plan_section.html"
+LOG_TEMPLATES = {
     "count": "schoolplan/_plan_log_count.html",
-    "filter_card": "schoolplan/_plan_filter_card.html",
     "entries": "schoolplan/_plan_log_entries.html",
 }
+FILTER_CARD_TEMPLATE = "schoolplan/_plan_filter_card.html"
+ENTRY_TEMPLATE = "schoolplan/entry.html"
 
 
-def _front_context(request, pupil, today):
+def _front_parts(request, pupil, today, sections) -> dict:
+    """Return the front page's cached parts, named by the versions they hold.
+
+    The header, the PDFs sent, the entry form and the sections cached under the
+    front version form one part. Each other set of versions that sections name
+    (the absence figures) forms a part of its own.
+    """
+    by_versions = {(plan_cache.FRONT,): []}
+    for section in sections:
+        by_versions.setdefault(section.versions, []).append(section)
+
     return {
+        ",".join(versions): plan_cache.Part(
+            key=plan_cache.front_key(request, pupil, today, versions),
+            versions=versions,
+            build=partial(
+                _front_pieces,
+                request,
+                pupil,
+                today,
+                group,
+                with_page=versions == (plan_cache.FRONT,),
+            ),
+        )
+        for versions, group in by_versions.items()
+    }
+
+
+def _front_pieces(request, pupil, today, sections, *, with_page: bool) -> dict:
+    context = {
         "pupil": pupil,
         # The front part is cached whatever the query string, so its forms
         # return to the plain plan page, not to the first visitor's URL.
         "flag_next_url": reverse("schoolplan:plan", args=[pupil.pk])
         + "#section-absence",
-        "sections": render_context(
-            pupil, school_year_of(today), Audience.INTERNAL, front_page_only=True
-        ),
+        "today": today,
+    }
+    period = school_year_of(today)
+    pieces = {
+        f"section-{section.key}": (
+            SECTION_TEMPLATE,
+            {
+                **context,
+                "section": section,
+                "section_context": section.get_context(
+                    pupil, period, Audience.INTERNAL
+                ),
+            },
+        )
+        for section in sections
+    }
+    if not with_page:
+        return pieces
+
+    context |= {
         "entry_form": EntryForm(pupil=pupil),
         "plan_exports": (
             exports.exports_for(pupil)[:PLAN_EXPORTS_SHOWN]
             if roles.exports_plan(request.user)
             else None
         ),
-        "today": today,
+    }
+    return pieces | {
+        name: (template, context) for name, template in FRONT_TEMPLATES.items()
     }
 
 
-def _log_context(request, pupil, today):
-    authors = selectors.log_authors(pupil)
+def _log_pieces(request, pupil, today) -> dict:
+    authors = list(selectors.log_authors(pupil))
     filter_form = LogFilterForm(request.GET or None, authors=authors)
     log_filter = selectors.LogFilter()
     if filter_form.is_bound and filter_form.is_valid():
@@ -125,25 +180,82 @@ def _log_context(request, pupil, today):
             date_to=data["date_to"],
         )
 
-    entries = selectors.log_entries(pupil, log_filter)
+    entries = selectors.log_entry_versions(pupil, log_filter)
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(_page_number(request))
-    for entry in page:
-        entry.correctable = services.entry_is_correctable(entry, request.user, today)
-        entry.amendable = not entry.is_struck and services.may_amend(
-            entry, request.user
-        )
 
     query = request.GET.copy()
     query.pop("page", None)
+    filter_query = query.urlencode()
 
-    return {
+    context = {
         "pupil": pupil,
         "page": page,
         "filter_form": filter_form,
         "log_filter": log_filter,
-        "filter_query": query.urlencode(),
+        "filter_query": filter_query,
         "today": today,
     }
+    reusable = _reusable_log_pieces(
+        request, pupil, today, page, context, filter_key=(authors, filter_query)
+    )
+    context["cards"] = [reusable[entry.pk] for entry in page if entry.pk in reusable]
+
+    return {
+        **{name: (template, context) for name, template in LOG_TEMPLATES.items()},
+        "filter_card": reusable["filter_card"],
+    }
+
+
+def _reusable_log_pieces(request, pupil, today, page, context, *, filter_key):
+    """Return the filter card and the page's entry cards, rendering only misses.
+
+    Each piece's key holds everything its HTML shows, so the pieces are shared
+    by every viewer whose links are the same (see plan_cache.cached_log_pieces).
+    """
+    language = get_language()
+    authors, filter_query = filter_key
+    areas = list(Area.objects.values_list("pk", "code", "position"))
+    filter_inputs = repr(
+        (
+            [
+                (author.pk, author.get_full_name(), author.get_username())
+                for author in authors
+            ],
+            areas,
+            filter_query,
+        )
+    )
+    keys = {
+        "filter_card": (
+            f"filter:{language}:{hashlib.sha256(filter_inputs.encode()).hexdigest()}"
+        )
+    }
+    for entry in page:
+        correctable = services.entry_is_correctable(entry, request.user, today)
+        amendable = not entry.is_struck and services.may_amend(entry, request.user)
+        keys[entry.pk] = (
+            f"entry:{entry.pk}:{entry.version}:{language}:{correctable:d}{amendable:d}"
+        )
+
+    def render(names) -> dict:
+        rendered = {}
+        if "filter_card" in names:
+            rendered["filter_card"] = render_to_string(FILTER_CARD_TEMPLATE, context)
+        entry_ids = [name for name in names if name != "filter_card"]
+        if entry_ids:
+            for entry in selectors.log_entries(pupil).filter(pk__in=entry_ids):
+                entry.correctable = services.entry_is_correctable(
+                    entry, request.user, today
+                )
+                entry.amendable = not entry.is_struck and services.may_amend(
+                    entry, request.user
+                )
+                # Rendered without the request, so that nothing of the viewer
+                # but the two links above can enter a card others get.
+                rendered[entry.pk] = render_to_string(ENTRY_TEMPLATE, {"entry": entry})
+        return rendered
+
+    return plan_cache.cached_log_pieces(pupil, keys, render)
 
 
 def plan(request, pupil_id: int):
@@ -155,23 +267,23 @@ def plan(request, pupil_id: int):
     )
 
     # Each part is rendered only when the cache lacks it (see plan_cache.py).
-    front = plan_cache.cached_part(
-        request,
-        plan_cache.front_key(request, pupil, today),
-        pupil=pupil,
-        version=plan_cache.FRONT,
-        context=lambda: _front_context(request, pupil, today),
-        templates=FRONT_PIECES,
+    sections = sections_for(Audience.INTERNAL, front_page_only=True)
+    parts = _front_parts(request, pupil, today, sections)
+    parts["log"] = plan_cache.Part(
+        key=plan_cache.log_key(request, pupil, today),
+        versions=(plan_cache.LOG,),
+        build=lambda: _log_pieces(request, pupil, today),
     )
-    log = plan_cache.cached_part(
-        request,
-        plan_cache.log_key(request, pupil, today),
-        pupil=pupil,
-        version=plan_cache.LOG,
-        context=lambda: _log_context(request, pupil, today),
-        templates=LOG_PIECES,
-    )
-    context = {"pupil": pupil, "front": front, "log": log}
+    pieces = plan_cache.cached_parts(request, pupil, parts)
+
+    log = pieces.pop("log")
+    front = {name: html for part in pieces.values() for name, html in part.items()}
+    context = {
+        "pupil": pupil,
+        "front": front,
+        "sections": [front[f"section-{section.key}"] for section in sections],
+        "log": log,
+    }
     return render(request, "schoolplan/plan.html", context)
 
 
