@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from schoolplan.access import visible_pupils
 from schoolplan.models import (
@@ -55,31 +55,33 @@ class LogFilter:
 
 def log_entries(pupil: Pupil, log_filter: LogFilter | None = None) -> QuerySet[Entry]:
     """Return the pupil's entries, newest first, with what the log shows prefetched."""
-    entries = (
-        Entry.objects.filter(pupil=pupil)
-        .select_related("author", "goal", "struck_by")
-        .prefetch_related(
-            "areas",
-            Prefetch("amendments", queryset=Amendment.objects.select_related("author")),
-        )
-        .order_by("-concerns_date", "-created_at", "-pk")
-    )
-    return _filtered(entries, log_filter)
+    return log_entry_rows(pupil, log_filter).prefetch_related(*_log_details())
 
 
-def log_entry_versions(pupil: Pupil, log_filter: LogFilter) -> QuerySet[Entry]:
-    """Return the pupil's entries in log order with only what a card's key needs.
+def log_entry_rows(pupil: Pupil, log_filter: LogFilter | None) -> QuerySet[Entry]:
+    """Return the pupil's entries, newest first, without their areas and amendments.
 
-    The version, and what decides the viewer's links: the author, the time
-    written and whether it is struck through. The plan page loads the full rows
-    only for the cards it has to render (`log_entries`).
+    The plan page renders only the entry cards its cache lacks, and loads the
+    rest of those entries with `prefetch_log_details`.
     """
     entries = (
         Entry.objects.filter(pupil=pupil)
-        .only("pupil_id", "version", "author_id", "created_at", "struck_at")
+        .select_related("author", "goal", "struck_by")
         .order_by("-concerns_date", "-created_at", "-pk")
     )
     return _filtered(entries, log_filter)
+
+
+def prefetch_log_details(entries: list[Entry]) -> None:
+    """Load the areas and amendments of `entries`. Two queries."""
+    prefetch_related_objects(entries, *_log_details())
+
+
+def _log_details():
+    return (
+        "areas",
+        Prefetch("amendments", queryset=Amendment.objects.select_related("author")),
+    )
 
 
 def _filtered(entries: QuerySet[Entry], log_filter: LogFilter | None):

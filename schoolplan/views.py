@@ -180,7 +180,7 @@ def _log_pieces(request, pupil, today) -> dict:
             date_to=data["date_to"],
         )
 
-    entries = selectors.log_entry_versions(pupil, log_filter)
+    entries = selectors.log_entry_rows(pupil, log_filter)
     page = Paginator(entries, ENTRIES_PER_PAGE).get_page(_page_number(request))
 
     query = request.GET.copy()
@@ -231,28 +231,25 @@ def _reusable_log_pieces(request, pupil, today, page, context, *, filter_key):
         )
     }
     for entry in page:
-        correctable = services.entry_is_correctable(entry, request.user, today)
-        amendable = not entry.is_struck and services.may_amend(entry, request.user)
+        entry.correctable = services.entry_is_correctable(entry, request.user, today)
+        entry.amendable = not entry.is_struck and services.may_amend(
+            entry, request.user
+        )
         keys[entry.pk] = (
-            f"entry:{entry.pk}:{entry.version}:{language}:{correctable:d}{amendable:d}"
+            f"entry:{entry.pk}:{entry.version}:{language}:"
+            f"{entry.correctable:d}{entry.amendable:d}"
         )
 
     def render(names) -> dict:
         rendered = {}
         if "filter_card" in names:
             rendered["filter_card"] = render_to_string(FILTER_CARD_TEMPLATE, context)
-        entry_ids = [name for name in names if name != "filter_card"]
-        if entry_ids:
-            for entry in selectors.log_entries(pupil).filter(pk__in=entry_ids):
-                entry.correctable = services.entry_is_correctable(
-                    entry, request.user, today
-                )
-                entry.amendable = not entry.is_struck and services.may_amend(
-                    entry, request.user
-                )
-                # Rendered without the request, so that nothing of the viewer
-                # but the two links above can enter a card others get.
-                rendered[entry.pk] = render_to_string(ENTRY_TEMPLATE, {"entry": entry})
+        entries = [entry for entry in page if entry.pk in names]
+        selectors.prefetch_log_details(entries)
+        for entry in entries:
+            # Rendered without the request, so that nothing of the viewer but
+            # the two links in the key can enter a card that others are shown.
+            rendered[entry.pk] = render_to_string(ENTRY_TEMPLATE, {"entry": entry})
         return rendered
 
     return plan_cache.cached_log_pieces(pupil, keys, render)
