@@ -315,7 +315,11 @@ def pupil_figures(
             period_start=start,
         ),
     )
+    return pupil_figures_from_rows(rows, start=start, end=end, today=today)
 
+
+def pupil_figures_from_rows(rows, *, start: date, end: date, today: date):
+    """Return the PupilFigures of the grouped rows that `pupil_figures` selects."""
     result = PupilFigures(period=Figures(start=start, end=min(end, today)))
     for row in rows:
         if not row["not_by_quarter"]:

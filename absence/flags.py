@@ -28,9 +28,12 @@ from absence.figures import (
     _DAY_FIGURE,
     _SCHOOL_DAY,
     _SPAN,
+    _SUMS,
+    PupilFigures,
     _fetch,
     _params,
     previous_quarter_start,
+    pupil_figures_from_rows,
     quarter_end,
     quarter_start,
     school_year_start,
@@ -45,8 +48,8 @@ _WINDOW_CALENDAR_DAYS = 160
 # latest school days, so the rule cannot ask for a longer run.
 CONSECUTIVE_WINDOW_SCHOOL_DAYS = 20
 
-_FLAGS = f"""
-WITH {_SCHOOL_DAY}, {_SPAN}, {_DAY_FIGURE},
+# The flags of the pupils measured, from day_figure (see figures.py).
+_FLAG_CTES = f"""
 quarter_figure AS (
     SELECT pupil_id, quarter, count(*) AS school_days, sum(unlawful) AS unlawful,
            sum(absent) + sum(partial) AS absent
@@ -111,7 +114,10 @@ flag AS (
            NULL, NULL, NULL, days
     FROM illness
     WHERE days >= %(illness_days)s
-)
+)"""
+
+_FLAGS = f"""
+WITH {_SCHOOL_DAY}, {_SPAN}, {_DAY_FIGURE},{_FLAG_CTES}
 SELECT flag.*, done.id AS done_id, done.done_at, done.note AS done_note,
        u.first_name AS done_by_first_name, u.last_name AS done_by_last_name,
        u.username AS done_by_username
@@ -187,17 +193,25 @@ def flags_for(rules: AbsenceRules, *, today: date, pupil_ids=None) -> list[Flag]
 
     One query.
     """
-    start = min(
+    params = _flag_params(
+        rules, start=_flags_start(today), end=today, today=today, pupil_ids=pupil_ids
+    )
+    return [_flag_from_row(row) for row in _fetch(_FLAGS, params)]
+
+
+def _flags_start(today: date) -> date:
+    """Return the first day the flags on `today` look at."""
+    return min(
         previous_quarter_start(today),
         school_year_start(today),
         today - timedelta(days=_WINDOW_CALENDAR_DAYS),
     )
-    params = _params(
+
+
+def _flag_params(rules: AbsenceRules, *, today: date, **extra) -> dict:
+    return _params(
         rules,
-        start=start,
-        end=today,
         today=today,
-        pupil_ids=pupil_ids,
         previous_quarter=previous_quarter_start(today),
         current_quarter=quarter_start(today),
         school_year_start=school_year_start(today),
@@ -208,8 +222,74 @@ def flags_for(rules: AbsenceRules, *, today: date, pupil_ids=None) -> list[Flag]
         days_of_60=rules.concerning_days_of_60,
         concerning_percent=rules.concerning_percent,
         illness_days=rules.illness_teaching_days,
+        **extra,
     )
-    return [_flag_from_row(row) for row in _fetch(_FLAGS, params)]
+
+
+# A pupil's figures (as figures.pupil_figures) and flags (as flags_for) in one
+# statement, so that PostgreSQL plans and computes day_figure once. The rows
+# come in one list: `is_flag` tells the two kinds apart, and each kind leaves
+# the other's columns NULL. day_figure covers both date ranges, and each kind
+# keeps to its own: the figures by the WHERE below, the flags by their dates
+# (their `recent` window takes the latest school days, which both ranges hold).
+_FIGURES_AND_FLAGS = f"""
+WITH {_SCHOOL_DAY}, {_SPAN}, {_DAY_FIGURE},{_FLAG_CTES},
+figure_group AS (
+    SELECT GROUPING(quarter) AS not_by_quarter, GROUPING(week) AS not_by_week,
+           quarter, week, in_period, {_SUMS}
+    FROM (
+        SELECT *, day >= %(period_start)s::date AS in_period FROM day_figure
+        WHERE day BETWEEN %(figures_start)s::date AND %(figures_end)s::date
+    ) f
+    GROUP BY GROUPING SETS ((quarter), (week), (in_period))
+)
+SELECT false AS is_flag, not_by_quarter, not_by_week, quarter, week, in_period,
+       school_days, missing, illness, permitted, unlawful, awaiting, partial,
+       NULL::bigint AS pupil_id, NULL::text AS kind, NULL::date AS period_start,
+       NULL::numeric AS percent, NULL::bigint AS longest_run,
+       NULL::bigint AS of_20, NULL::bigint AS of_60, NULL::bigint AS illness_days,
+       NULL::bigint AS done_id, NULL::boolean AS is_done, NULL::timestamptz AS done_at,
+       NULL::text AS done_note, NULL::text AS done_by_first_name,
+       NULL::text AS done_by_last_name, NULL::text AS done_by_username
+FROM figure_group
+UNION ALL
+SELECT true, NULL, NULL, NULL, NULL, NULL,
+       flag.school_days, NULL, NULL, NULL, NULL, NULL, NULL,
+       flag.pupil_id, flag.kind, flag.period_start, flag.percent, flag.longest_run,
+       flag.of_20, flag.of_60, flag.illness_days,
+       done.id, done.id IS NOT NULL, done.done_at, done.note,
+       u.first_name, u.last_name, u.username
+FROM flag
+LEFT JOIN absence_duestepdone done
+  ON done.pupil_id = flag.pupil_id AND done.kind = flag.kind
+ AND done.period_start = flag.period_start
+LEFT JOIN auth_user u ON u.id = done.done_by_id
+ORDER BY is_flag, is_done, period_start DESC, pupil_id, kind
+"""
+
+
+def pupil_figures_and_flags(
+    rules: AbsenceRules, pupil_id: int, *, start: date, end: date, today: date
+) -> tuple[PupilFigures, list[Flag]]:
+    """Return what `pupil_figures` and `flags_for` return for one pupil. One query."""
+    figures_start = quarter_start(start)
+    params = _flag_params(
+        rules,
+        start=min(figures_start, _flags_start(today)),
+        end=max(end, today),
+        today=today,
+        pupil_ids=[pupil_id],
+        period_start=start,
+        figures_start=figures_start,
+        figures_end=end,
+    )
+    rows = _fetch(_FIGURES_AND_FLAGS, params)
+
+    figures = pupil_figures_from_rows(
+        [row for row in rows if not row["is_flag"]], start=start, end=end, today=today
+    )
+    flags = [_flag_from_row(row) for row in rows if row["is_flag"]]
+    return figures, flags
 
 
 def _flag_from_row(row: dict) -> Flag:

@@ -138,12 +138,11 @@ class AbsenceSummary:
 
 
 def absence_summary(pupil: Pupil, period: Period, today: date) -> AbsenceSummary:
-    """Return the absence section's data for a pupil and period. Three queries."""
+    """Return the absence section's data for a pupil and period. Two queries."""
     rules = figures.rules_for(pupil.school_id)
-    pupil_figures = figures.pupil_figures(
+    pupil_figures, pupil_flags = flags.pupil_figures_and_flags(
         rules, pupil.pk, start=period.start, end=period.end, today=today
     )
-    pupil_flags = flags.flags_for(rules, today=today, pupil_ids=[pupil.pk])
     week_chart = chart.week_chart(
         pupil_figures.weeks,
         first=period.start,
