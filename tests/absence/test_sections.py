@@ -68,7 +68,7 @@ def test_summary_takes_fixed_number_of_queries(rules, pupil, teacher, school_yea
     with CaptureQueriesContext(connection) as many:
         selectors.absence_summary(pupil, PERIOD, TODAY)
 
-    assert len(few) == len(many) == 3
+    assert len(few) == len(many) == 2
 
 
 def test_plan_page_shows_absence_section(client_for, teacher, pupil):
