@@ -59,7 +59,7 @@ class WeekChart:
     legend: list[tuple[str, str]] = field(default_factory=list)
     is_empty: bool = True
 
-    # The bars are built here rather than in a template loop, because a school
+    # The markup is built here rather than in template loops, because a school
     # year has up to 40 weeks of six series, and per-attribute template filters
     # made this chart the slowest part of the pupil's front page.
     @property
@@ -95,6 +95,41 @@ class WeekChart:
                     title,
                 )
                 for x, width, top, title in self.titles
+            ),
+        )
+
+    @property
+    def grid_markup(self) -> str:
+        """The lines at 0, 25, 50, 75 and 100 % with their labels."""
+        return format_html_join(
+            "",
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#dfe3e7" stroke-width="1"/>'
+            '<text x="{}" y="{}" text-anchor="end" dominant-baseline="middle" '
+            'fill="#5c6670">{}%</text>',
+            (
+                (self.plot_left, self.plot_right, y, y, self.plot_left - 4, y, value)
+                for y, value in self.grid
+            ),
+        )
+
+    @property
+    def month_ticks_markup(self) -> str:
+        """A tick and a month name at each month's first week."""
+        return format_html_join(
+            "",
+            '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#8a949e" stroke-width="1"/>'
+            '<text x="{}" y="{}" fill="#5c6670">{}</text>',
+            (
+                (
+                    _number(x),
+                    _number(x),
+                    self.plot_bottom,
+                    self.plot_bottom + 4,
+                    _number(x),
+                    self.plot_bottom + 16,
+                    label,
+                )
+                for x, label in self.month_ticks
             ),
         )
 
