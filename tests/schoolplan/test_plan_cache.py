@@ -4,6 +4,7 @@ import re
 import time
 from datetime import date
 
+import pytest
 from django.apps import apps
 from django.contrib.auth.models import Group
 from django.core.cache import cache
@@ -15,14 +16,21 @@ from django.utils import timezone
 
 from absence.models import (
     AbsenceRules,
+    DueStepDone,
     NonSchoolDay,
     Registration,
     SchoolYear,
     Status,
 )
 from schoolplan import plan_cache, roles
-from schoolplan.models import Area, Entry, Pupil
-from tests.factories import EntryFactory, PupilFactory, PupilGroupFactory
+from schoolplan.models import Amendment, Area, Entry, Goal, Pupil
+from tests.factories import (
+    EntryFactory,
+    GoalFactory,
+    PupilFactory,
+    PupilGroupFactory,
+    make_staff,
+)
 
 # Tables whose rows the plan page does not show, or which have their own rule.
 NOT_ON_THE_PLAN_PAGE = {
@@ -56,8 +64,12 @@ def _absence_version(pupil) -> int:
     return Pupil.objects.values_list("absence_version", flat=True).get(pk=pupil.pk)
 
 
-def _plan(client, pupil):
-    response = client.get(reverse("schoolplan:plan", args=[pupil.pk]))
+def _entry_version(entry) -> int:
+    return Entry.objects.values_list("version", flat=True).get(pk=entry.pk)
+
+
+def _plan(client, pupil, query=""):
+    response = client.get(reverse("schoolplan:plan", args=[pupil.pk]) + query)
     assert response.status_code == 200
     return response.content.decode()
 
@@ -80,6 +92,22 @@ def test_every_table_is_listed(db):
     # An insert, an update and a delete trigger for each rule of a table.
     expected = {table: 3 * len(rules) for table, rules in listed.items()}
     assert _tables_with_triggers() == expected
+
+
+def test_entry_card_tables_have_triggers(db):
+    """Each table an entry card shows raises Entry.version, and the entry itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT event_object_table, count(*) FROM information_schema.triggers "
+            "WHERE trigger_name LIKE 'skoleplan_entry_version%%' "
+            "GROUP BY event_object_table"
+        )
+        triggers = dict(cursor.fetchall())
+
+    expected = {table: 3 for table in plan_cache.ENTRY_CARD_TABLES}
+    # One row trigger, for both insert and update.
+    expected["schoolplan_entry"] = 2
+    assert triggers == expected
 
 
 def test_new_entry_raises_only_the_log_version(pupil):
@@ -371,3 +399,241 @@ def test_part_rendered_during_a_write_is_not_stored(rf, teacher, pupil):
 
     assert cache.get(quiet_key) is not None
     assert cache.get(key) is None
+
+
+def test_pupil_edit_raises_absence_version(pupil):
+    before = (_version(pupil), _absence_version(pupil))
+
+    Pupil.objects.filter(pk=pupil.pk).update(start_date=date(2026, 9, 1))
+
+    assert _version(pupil) > before[0]
+    assert _absence_version(pupil) > before[1]
+
+
+def test_new_pupil_versions_come_from_the_clock(group):
+    before_write = int(time.time() * 1_000_000)
+
+    pupil = PupilFactory(group=group)
+
+    stored = Pupil.objects.values("front_version", "absence_version").get(pk=pupil.pk)
+    assert stored["front_version"] >= before_write - 1_000_000
+    assert stored["absence_version"] >= before_write - 1_000_000
+
+
+def test_new_entry_version_comes_from_the_clock(pupil):
+    """A new entry never starts at a version a lost entry with its id had."""
+    before_write = int(time.time() * 1_000_000)
+
+    entry = EntryFactory(pupil=pupil)
+
+    assert _entry_version(entry) >= before_write - 1_000_000
+
+
+def test_entry_version_rises_with_what_its_card_shows(pupil, teacher):
+    goal = GoalFactory(pupil=pupil)
+    entry = EntryFactory(pupil=pupil, goal=goal)
+    other = EntryFactory(pupil=pupil)
+    area = Area.objects.first()
+    writes = {
+        "area added": lambda: entry.areas.add(area),
+        "area removed": lambda: entry.areas.remove(area),
+        "amendment": lambda: Amendment.objects.create(
+            entry=entry, author=teacher, text="Tilføjet senere."
+        ),
+        "goal title": lambda: Goal.objects.filter(pk=goal.pk).update(title="Nyt mål"),
+        "area label": lambda: Area.objects.filter(pk=area.pk).update(position=99),
+        "text": lambda: Entry.objects.filter(pk=entry.pk).update(text="Rettet."),
+    }
+    other_before = _entry_version(other)
+
+    for name, write in writes.items():
+        if name == "area label":
+            entry.areas.add(area)
+        before = _entry_version(entry)
+
+        write()
+
+        assert _entry_version(entry) > before, name
+    assert _entry_version(other) == other_before
+
+
+def test_saving_an_unchanged_entry_keeps_its_version(pupil):
+    entry = EntryFactory(pupil=pupil)
+    entry.refresh_from_db()
+    before = _entry_version(entry)
+
+    entry.save()
+
+    assert _entry_version(entry) == before
+
+
+def test_front_part_is_kept_after_registration(client_for, teacher, pupil):
+    client = client_for(teacher)
+    _plan(client, pupil)
+    Registration.objects.create(
+        pupil=pupil,
+        group=pupil.group,
+        day=date(2026, 11, 2),
+        notation=Registration.Notation.MORNING,
+        status=Status.UNLAWFUL,
+        registered_by=teacher,
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        _plan(client, pupil)
+
+    sql = " ".join(query["sql"] for query in queries)
+    assert "skoleplan_" not in sql
+    assert "schoolplan_goal" not in sql
+    assert "schoolplan_frontpage" not in sql
+    assert "absence_success" not in sql
+    assert "absence_registration" in sql
+
+
+def test_new_entry_renders_only_its_card(client_for, teacher, pupil):
+    client = client_for(teacher)
+    for _number in range(5):
+        EntryFactory(pupil=pupil, concerns_date=date(2026, 10, 1))
+    _plan(client, pupil)
+    new = EntryFactory(pupil=pupil, text="Den nye note.")
+
+    with CaptureQueriesContext(connection) as queries:
+        page = _plan(client, pupil)
+
+    amendment_queries = [
+        query["sql"]
+        for query in queries
+        if 'FROM "schoolplan_amendment"' in query["sql"]
+    ]
+    assert "Den nye note." in page
+    assert len(amendment_queries) == 1
+    assert f"IN ({new.pk})" in amendment_queries[0]
+    assert len(re.findall("log-entry ", page)) == 6
+
+
+def test_shared_cards_keep_each_viewers_links(client_for, teacher, leader, pupil):
+    """A card rendered for its author is not shown with the author's links to others."""
+    colleague = make_staff(
+        school=pupil.school, role=roles.TEACHER, groups=[pupil.group]
+    )
+    entry = EntryFactory(
+        pupil=pupil, author=teacher, concerns_date=timezone.localdate()
+    )
+    correct_link = reverse("schoolplan:entry_edit", args=[pupil.pk, entry.pk])
+    amend_link = reverse("schoolplan:entry_amend", args=[pupil.pk, entry.pk])
+
+    as_author = _plan(client_for(teacher), pupil)
+    as_colleague = _plan(client_for(colleague), pupil)
+    as_leader = _plan(client_for(leader), pupil)
+
+    assert correct_link in as_author
+    assert amend_link in as_author
+    assert correct_link not in as_colleague
+    assert amend_link not in as_colleague
+    assert correct_link not in as_leader
+    assert amend_link in as_leader
+
+
+def _same_page(client, pupil) -> tuple[str, str]:
+    """Return the plan page as served and as rendered with an empty cache."""
+    served = _plan(client, pupil)
+    cache.clear()
+    fresh = _plan(client, pupil)
+
+    # Each response masks the CSRF token afresh.
+    token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    return token.sub("", served), token.sub("", fresh)
+
+
+def _register(pupil, user):
+    Registration.objects.bulk_create(
+        Registration(
+            pupil=pupil,
+            group=pupil.group,
+            day=day,
+            notation=Registration.Notation.MORNING,
+            status=Status.UNLAWFUL,
+            registered_by=user,
+        )
+        for day in (date(2026, 11, 2), date(2026, 11, 3))
+    )
+
+
+def _raw_sql(sql: str, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+WRITES = {
+    "registrations": lambda pupil, entry, user: _register(pupil, user),
+    "registration by raw SQL": lambda pupil, entry, user: _raw_sql(
+        "UPDATE absence_registration SET status = 'illness' WHERE pupil_id = %s",
+        [pupil.pk],
+    ),
+    "start date": lambda pupil, entry, user: Pupil.objects.filter(pk=pupil.pk).update(
+        start_date=date(2026, 11, 3)
+    ),
+    "absence rules": lambda pupil, entry, user: AbsenceRules.objects.filter(
+        school=pupil.school
+    ).update(warning_percent=1),
+    "step done": lambda pupil, entry, user: _step_done(pupil, user),
+    "day off": lambda pupil, entry, user: NonSchoolDay.objects.create(
+        school_year=SchoolYear.objects.get(school=pupil.school),
+        day=date(2026, 11, 2),
+        kind=NonSchoolDay.Kind.CLOSING_DAY,
+    ),
+    "new entry by a new author": lambda pupil, entry, user: EntryFactory(
+        pupil=pupil, text="Ny forfatter."
+    ),
+    "amendment": lambda pupil, entry, user: Amendment.objects.create(
+        entry=entry, author=user, text="Tilføjet bagefter."
+    ),
+    "area": lambda pupil, entry, user: entry.areas.add(Area.objects.last()),
+    "goal title": lambda pupil, entry, user: Goal.objects.filter(
+        pk=entry.goal_id
+    ).update(title="Omdøbt mål"),
+    "struck by raw SQL": lambda pupil, entry, user: _raw_sql(
+        "UPDATE schoolplan_entry SET struck_at = now(), struck_by_id = %s, "
+        "strike_reason = 'Forkert elev' WHERE id = %s",
+        [user.pk, entry.pk],
+    ),
+    "area order": lambda pupil, entry, user: Area.objects.filter(
+        code=Area.Code.HEALTH
+    ).update(position=99),
+}
+
+
+def _step_done(pupil, user):
+    DueStepDone.objects.create(
+        pupil=pupil,
+        kind=DueStepDone.Kind.CONCERNING,
+        period_start=date(2026, 10, 1),
+        done_by=user,
+    )
+
+
+@pytest.mark.parametrize("write", WRITES)
+@pytest.mark.parametrize("role", ["teacher", "leader"])
+def test_cached_page_equals_fresh_page_after_write(
+    request, client_for, teacher, pupil, write, role
+):
+    viewer = request.getfixturevalue(role)
+    client = client_for(viewer)
+    SchoolYear.objects.create(
+        school=pupil.school, first_day=date(2026, 8, 10), last_day=date(2027, 6, 25)
+    )
+    AbsenceRules.objects.get_or_create(school=pupil.school)
+    entry = EntryFactory(
+        pupil=pupil,
+        author=teacher,
+        goal=GoalFactory(pupil=pupil),
+        concerns_date=timezone.localdate(),
+    )
+    entry.areas.add(Area.objects.get(code=Area.Code.HEALTH))
+    _plan(client, pupil)
+    _plan(client, pupil, "?page=1")
+
+    WRITES[write](pupil, entry, teacher)
+
+    served, fresh = _same_page(client, pupil)
+    assert served == fresh
