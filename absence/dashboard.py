@@ -4,9 +4,9 @@ The dashboard adds up every pupil of the school: their flags, their attendance
 per week and group, and the outreach contacts that concern them. Computing all
 of it takes a few hundred milliseconds of SQL on a school of 300 pupils, and
 one saved register changes it for ten of them. So each pupil's share (a
-*piece*) is kept with the pupil's `front_version`, which the PostgreSQL
+*piece*) is kept with the pupil's `absence_version`, which the PostgreSQL
 triggers of `schoolplan.plan_cache` raise whenever the pupil's registrations,
-outreach contacts, steps done, name, enrolment, the school calendar or the
+outreach contacts, steps done, name, group, enrolment, the school calendar or the
 absence rules change. A request computes the pieces of only those pupils whose
 version moved, and corrects the school's sums by the difference.
 
@@ -237,11 +237,11 @@ def _store_pieces(school_id: int, context_key: str, pieces: dict) -> None:
 
 
 def _pupils(queryset) -> dict:
-    """Return {pupil_id: (front_version, DashboardPupil)} for a queryset of pupils."""
+    """Return {pupil_id: (absence_version, DashboardPupil)} for a queryset of pupils."""
     return {
         pupil_id: (version, DashboardPupil(pupil_id, f"{first} {last}", group or ""))
         for pupil_id, version, first, last, group in queryset.values_list(
-            "pk", "front_version", "first_name", "last_name", "group__name"
+            "pk", "absence_version", "first_name", "last_name", "group__name"
         )
     }
 
@@ -251,7 +251,7 @@ def school_totals(
 ) -> _Totals:
     """Return the school's totals for `pupils` ({pupil_id: (version, pupil)}).
 
-    The version is the pupil's `front_version`, the pupil a `DashboardPupil`.
+    The version is the pupil's `absence_version`, the pupil a `DashboardPupil`.
     Pieces whose version still matches and that are at most PIECES_SECONDS
     old are kept. The others come from the cache, where a write may have put
     them (`prepare_pieces`), or are computed in three queries, however many

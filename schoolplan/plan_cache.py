@@ -54,6 +54,7 @@ FRONT = "front_version"
 ABSENCE = "absence_version"
 LOG = "log_version"
 BOTH = f"{FRONT},{LOG}"
+FRONT_AND_ABSENCE = f"{FRONT},{ABSENCE}"
 
 # How to find the pupils a changed row belongs to. `changed_rows` is the
 # statement's transition table, the rows it inserted, updated or deleted.
@@ -85,9 +86,11 @@ SCHOOLPLAN_TABLES = {
             "WHERE school_id IN (SELECT id FROM changed_rows)",
         )
     ],
+    # The header shows the group's name, and so does the absence dashboard,
+    # which follows `absence_version`.
     "schoolplan_pupilgroup": [
         (
-            FRONT,
+            FRONT_AND_ABSENCE,
             "SELECT id FROM schoolplan_pupil "
             "WHERE group_id IN (SELECT id FROM changed_rows)",
         )

@@ -3,6 +3,7 @@
 The absence figures on the plan page are cached under `Pupil.absence_version`
 and each entry's card under `Entry.version` (schoolplan/plan_cache.py). The
 absence app's migration 0005 moves its tables' triggers to the new version.
+A renamed group raises both the front and the absence version.
 """
 
 from django.db import migrations, models
@@ -27,6 +28,11 @@ CREATE OR REPLACE TRIGGER skoleplan_pupil_versions BEFORE UPDATE ON schoolplan_p
     FOR EACH ROW EXECUTE FUNCTION skoleplan_pupil_versions();
 """
 
+# A group's name is shown with the absence figures too (see plan_cache.py).
+GROUP_TABLE = "schoolplan_pupilgroup"
+GROUP_RULES = plan_cache.SCHOOLPLAN_TABLES[GROUP_TABLE]
+GROUP_RULES_0005 = [(plan_cache.FRONT, pupils) for _versions, pupils in GROUP_RULES]
+
 CREATE = (
     plan_cache.TOUCH_FUNCTION
     + plan_cache.VERSION_ROW_TRIGGERS
@@ -34,6 +40,8 @@ CREATE = (
         plan_cache.create_entry_triggers_sql(table, entries)
         for table, entries in plan_cache.ENTRY_CARD_TABLES.items()
     )
+    + plan_cache.drop_triggers_sql(GROUP_TABLE, GROUP_RULES_0005)
+    + plan_cache.create_triggers_sql(GROUP_TABLE, GROUP_RULES)
 )
 
 DROP = (
@@ -45,6 +53,8 @@ DROP = (
     + "DROP FUNCTION IF EXISTS skoleplan_touch_entries();\n"
     + "DROP FUNCTION IF EXISTS skoleplan_entry_version();\n"
     + PUPIL_VERSIONS_0005
+    + plan_cache.drop_triggers_sql(GROUP_TABLE, GROUP_RULES)
+    + plan_cache.create_triggers_sql(GROUP_TABLE, GROUP_RULES_0005)
 )
 
 

@@ -23,7 +23,7 @@ from absence.models import (
     Status,
 )
 from schoolplan import plan_cache, roles
-from schoolplan.models import Amendment, Area, Entry, Goal, Pupil
+from schoolplan.models import Amendment, Area, Entry, Goal, Pupil, PupilGroup
 from tests.factories import (
     EntryFactory,
     GoalFactory,
@@ -637,3 +637,13 @@ def test_cached_page_equals_fresh_page_after_write(
 
     served, fresh = _same_page(client, pupil)
     assert served == fresh
+
+
+def test_group_rename_raises_both_front_and_absence(pupil):
+    """The header and the absence dashboard both show the group's name."""
+    before = (_version(pupil), _absence_version(pupil))
+
+    PupilGroup.objects.filter(pk=pupil.group_id).update(name="Nyt holdnavn")
+
+    assert _version(pupil) > before[0]
+    assert _absence_version(pupil) > before[1]
