@@ -11,7 +11,7 @@ changes only when the pupil's data changes. So the page is cached in parts:
 - the log part (the entries, the filter), per pupil, viewer, day and query
   string, under `Pupil.log_version`. When it misses, each entry's card and the
   filter card are taken from a per-pupil store of rendered pieces where their
-  content is unchanged (`cached_cards`), so a new entry renders one card.
+  content is unchanged (`cached_log_pieces`), so a new entry renders one card.
 
 PostgreSQL triggers raise these versions in the same transaction as every
 insert, update or delete of a row the part shows, however the row was written:
@@ -451,7 +451,9 @@ def cached_parts(request, pupil, parts: dict[str, Part]) -> dict[str, dict]:
     return {
         name: {
             piece: mark_safe(html.replace(_CSRF_PLACEHOLDER_MARKUP, token))
-            for piece, html in (rendered.get(name) or found[part.key]).items()
+            for piece, html in (
+                rendered[name] if name in rendered else found[part.key]
+            ).items()
         }
         for name, part in parts.items()
     }
@@ -468,8 +470,8 @@ def _render(request, pieces: dict, **extra) -> dict:
     return rendered
 
 
-# The log's reusable pieces kept per pupil: at most this many, the ones shown
-# most recently kept first. One cache entry per pupil rather than one per card
+# The log's reusable pieces kept per pupil: at most this many, dropping the
+# ones shown longest ago. One cache entry per pupil rather than one per card
 # keeps the pieces from crowding the pages out of a cache with a small
 # MAX_ENTRIES.
 LOG_PIECES_KEPT = 60
@@ -488,6 +490,10 @@ def cached_log_pieces(pupil, keys: dict, render) -> dict:
     the names given; a name it leaves out (a row deleted meanwhile) is left
     out of the result. A piece is kept at most PLAN_CACHE_SECONDS, so what no
     version tracks (a staff member's new name) shows within minutes.
+
+    Unlike a part, a piece needs no version check after rendering, because it
+    is never older than its key: the caller takes the key from the rows the
+    piece is rendered from, or from rows read before them.
     """
     if not is_enabled():
         return {name: mark_safe(html) for name, html in render(list(keys)).items()}

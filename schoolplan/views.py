@@ -202,9 +202,7 @@ def _log_pieces(request, pupil, today) -> dict:
         "filter_query": filter_query,
         "today": today,
     }
-    reusable = _reusable_log_pieces(
-        request, pupil, today, page, context, filter_key=(authors, filter_query)
-    )
+    reusable = _reusable_log_pieces(request, pupil, today, context, authors)
     context["cards"] = [reusable[entry.pk] for entry in page if entry.pk in reusable]
 
     return {
@@ -213,23 +211,23 @@ def _log_pieces(request, pupil, today) -> dict:
     }
 
 
-def _reusable_log_pieces(request, pupil, today, page, context, *, filter_key):
+def _reusable_log_pieces(request, pupil, today, context, authors) -> dict:
     """Return the filter card and the page's entry cards, rendering only misses.
 
     Each piece's key holds everything its HTML shows, so the pieces are shared
     by every viewer whose links are the same (see plan_cache.cached_log_pieces).
     """
     language = get_language()
-    authors, filter_query = filter_key
-    areas = list(Area.objects.values_list("pk", "code", "position"))
+    page = context["page"]
     filter_inputs = repr(
         (
             [
                 (author.pk, author.get_full_name(), author.get_username())
                 for author in authors
             ],
-            areas,
-            filter_query,
+            list(Area.objects.values_list("pk", "code", "position")),
+            context["filter_form"] is not None,
+            context["filter_query"],
         )
     )
     keys = {

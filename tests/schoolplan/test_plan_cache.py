@@ -24,6 +24,7 @@ from absence.models import (
 )
 from schoolplan import plan_cache, roles
 from schoolplan.models import Amendment, Area, Entry, Goal, Pupil, PupilGroup
+from schoolplan.views import ENTRIES_PER_PAGE
 from tests.factories import (
     EntryFactory,
     GoalFactory,
@@ -534,15 +535,18 @@ def test_shared_cards_keep_each_viewers_links(client_for, teacher, leader, pupil
     assert amend_link in as_leader
 
 
-def _same_page(client, pupil) -> tuple[str, str]:
-    """Return the plan page as served and as rendered with an empty cache."""
-    served = _plan(client, pupil)
+def _served_and_fresh(client, pupil, queries) -> tuple[list, list]:
+    """Return the plan pages as served and as rendered with an empty cache."""
+    served = [_plan(client, pupil, query) for query in queries]
     cache.clear()
-    fresh = _plan(client, pupil)
+    fresh = [_plan(client, pupil, query) for query in queries]
 
     # Each response masks the CSRF token afresh.
     token = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
-    return token.sub("", served), token.sub("", fresh)
+    return (
+        [token.sub("", page) for page in served],
+        [token.sub("", page) for page in fresh],
+    )
 
 
 def _register(pupil, user):
@@ -630,13 +634,17 @@ def test_cached_page_equals_fresh_page_after_write(
         concerns_date=timezone.localdate(),
     )
     entry.areas.add(Area.objects.get(code=Area.Code.HEALTH))
-    _plan(client, pupil)
-    _plan(client, pupil, "?page=1")
+    for _number in range(ENTRIES_PER_PAGE):
+        EntryFactory(pupil=pupil, author=teacher, concerns_date=date(2026, 10, 1))
+    queries = ["", "?page=2", "?kind=daily", f"?author={teacher.pk}&page=2"]
+    for query in queries:
+        _plan(client, pupil, query)
 
     WRITES[write](pupil, entry, teacher)
 
-    served, fresh = _same_page(client, pupil)
-    assert served == fresh
+    served, fresh = _served_and_fresh(client, pupil, queries)
+    for query, served_page, fresh_page in zip(queries, served, fresh, strict=True):
+        assert served_page == fresh_page, query
 
 
 def test_group_rename_raises_both_front_and_absence(pupil):
