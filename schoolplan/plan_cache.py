@@ -433,13 +433,13 @@ def cached_parts(request, pupil, parts: dict[str, Part]) -> dict[str, dict]:
     }
     if rendered:
         versions = {version for name in rendered for version in parts[name].versions}
-        current = type(pupil).objects.values(*versions).get(pk=pupil.pk)
+        current = _current_versions(pupil, sorted(versions))
         cache.set_many(
             {
                 parts[name].key: pieces
                 for name, pieces in rendered.items()
                 if all(
-                    current[version] == getattr(pupil, version)
+                    current.get(version) == getattr(pupil, version)
                     for version in parts[name].versions
                 )
             },
@@ -457,6 +457,21 @@ def cached_parts(request, pupil, parts: dict[str, Part]) -> dict[str, dict]:
         }
         for name, part in parts.items()
     }
+
+
+def _current_versions(pupil, versions: list[str]) -> dict:
+    """Return the pupil's stored `versions`, or {} if the pupil is gone.
+
+    The field names come from this module's constants. A plain query skips the
+    ORM's SQL compiling, which took about as long as the query when profiled.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(versions)} FROM schoolplan_pupil WHERE id = %s",
+            [pupil.pk],
+        )
+        row = cursor.fetchone()
+    return dict(zip(versions, row, strict=True)) if row else {}
 
 
 def _render(request, pieces: dict, **extra) -> dict:
