@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.utils.formats import date_format
-from django.utils.html import format_html_join
+from django.utils.html import escape, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from absence.figures import Figures
@@ -64,38 +65,28 @@ class WeekChart:
     # made this chart the slowest part of the pupil's front page.
     @property
     def bars_markup(self) -> str:
-        return format_html_join(
-            "",
-            '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"/>',
-            (
-                (
-                    _number(bar.x),
-                    _number(bar.y),
-                    _number(bar.width),
-                    _number(bar.height),
-                    bar.colour,
-                )
+        # Plain f-strings, as format_html's escaping of every number took most
+        # of the time. Numbers and the colours of SERIES need no escaping.
+        return mark_safe(
+            "".join(
+                f'<rect x="{_number(bar.x)}" y="{_number(bar.y)}" '
+                f'width="{_number(bar.width)}" height="{_number(bar.height)}" '
+                f'fill="{bar.colour}"/>'
                 for bar in self.bars
-            ),
+            )
         )
 
     @property
     def titles_markup(self) -> str:
         """Transparent rectangles over each week that show its figures on hover."""
-        return format_html_join(
-            "",
-            '<rect x="{}" y="{}" width="{}" height="{}" fill="#ffffff" '
-            'fill-opacity="0"><title>{}</title></rect>',
-            (
-                (
-                    _number(x),
-                    _number(top),
-                    _number(width),
-                    self.plot_bottom - TOP,
-                    title,
-                )
+        height = self.plot_bottom - TOP
+        return mark_safe(
+            "".join(
+                f'<rect x="{_number(x)}" y="{_number(top)}" width="{_number(width)}" '
+                f'height="{height}" fill="#ffffff" fill-opacity="0">'
+                f"<title>{escape(title)}</title></rect>"
                 for x, width, top, title in self.titles
-            ),
+            )
         )
 
     @property
