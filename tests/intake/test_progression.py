@@ -5,11 +5,14 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from absence.models import Registration, SchoolYear, Status
+from absence.progress import absence_percent_between
 from intake import progress, selectors, services
 from intake.plan_sections import _progression
 from schoolplan import documents
@@ -229,3 +232,37 @@ def test_plan_page_shows_section(client_for, teacher, finished, coordinator):
     assert 'id="section-progression"' in page
     assert "Opstart og progression" in page
     assert page.count('class="sparkline"') == 7
+
+
+def _progression_html(client, pupil) -> str:
+    page = client.get(reverse("schoolplan:plan", args=[pupil.pk])).content.decode()
+    return page.split('id="section-progression"')[1].split("</article>")[0]
+
+
+def test_cached_progression_follows_registrations(client_for, coordinator, finished):
+    """The section is cached under the absence version too, not only the intake's."""
+    progress.register_attendance_provider(absence_percent_between)
+    pupil = finished.pupil
+    SchoolYear.objects.create(
+        school=pupil.school, first_day=date(2026, 8, 10), last_day=date(2027, 6, 25)
+    )
+    client = client_for(coordinator)
+    before = _progression_html(client, pupil)
+
+    Registration.objects.bulk_create(
+        Registration(
+            pupil=pupil,
+            group=pupil.group,
+            day=day,
+            notation=Registration.Notation.MORNING,
+            status=Status.UNLAWFUL,
+            registered_by=coordinator,
+        )
+        for day in (date(2026, 11, 2), date(2026, 11, 3))
+    )
+
+    served = _progression_html(client, pupil)
+    cache.clear()
+    fresh = _progression_html(client, pupil)
+    assert served == fresh
+    assert served != before
