@@ -65,8 +65,8 @@ class WeekChart:
     # made this chart the slowest part of the pupil's front page.
     @property
     def bars_markup(self) -> str:
-        # Plain f-strings, as format_html's escaping of every number took most
-        # of the time. Numbers and the colours of SERIES need no escaping.
+        # Built with f-strings, because format_html's escaping of every number
+        # took most of the time. Numbers and the colours of SERIES need none.
         return mark_safe(
             "".join(
                 f'<rect x="{_number(bar.x)}" y="{_number(bar.y)}" '

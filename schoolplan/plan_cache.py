@@ -398,7 +398,7 @@ def log_key(request, pupil, today) -> str:
 class Part:
     """One cached part of the plan page.
 
-    `versions` names the pupil's version fields that `key` holds. `build()`
+    `versions` names the pupil's version fields whose values `key` contains. `build()`
     returns {piece name: (template, context) or ready HTML} and is called only
     when the cache lacks the part.
     """
