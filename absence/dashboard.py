@@ -308,6 +308,11 @@ def refresh_on_commit(school_id: int, pupil_ids) -> None:
     The register, reasons, outreach contacts and steps done call this, so the
     dashboard that follows finds the pieces in the cache and runs no figures
     query. A failure is logged and leaves the dashboard to compute the pieces.
+
+    NOTE: the cache lives in each worker's memory, so only a dashboard served
+    by the worker that saved finds the pieces ready. Other workers compute
+    them, which bench/absence_pages.py measured at about 11 ms for one pupil
+    and 19 ms for a group of ten.
     """
     pupil_ids = list(pupil_ids)
     transaction.on_commit(lambda: prepare_pieces(school_id, pupil_ids), robust=True)
