@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Q
 from django.db.models.functions import TruncWeek
 
 from absence import calendar, chart, figures, flags
@@ -35,14 +35,33 @@ def register_pupils(group: PupilGroup, day: date):
     return Pupil.objects.filter(school_id=group.school_id).filter(enrolled | registered)
 
 
+# The fields the register shows of each saved version of a registration.
+REGISTER_HISTORY_FIELDS = (
+    "pupil_id",
+    "notation",
+    "status",
+    "arrived_at",
+    "left_at",
+    "note",
+    "history_date",
+    "history_user__first_name",
+    "history_user__last_name",
+    "history_user__username",
+)
+
+
 @dataclass
 class RegisterRow:
-    """One pupil on the register, with the day's notations and their history."""
+    """One pupil on the register, with the day's notations and their history.
+
+    `history` contains dictionaries of `REGISTER_HISTORY_FIELDS`, or nothing
+    when no notation changed after it was first saved.
+    """
 
     pupil: Pupil
     morning: Registration | None
     last_lesson: Registration | None
-    history: list = field(default_factory=list)
+    history: list[dict] = field(default_factory=list)
 
     @property
     def has_last_lesson(self) -> bool:
@@ -51,51 +70,41 @@ class RegisterRow:
 
 def register_rows(group: PupilGroup, day: date) -> list[RegisterRow]:
     """Return the register's pupils with the day's registrations. Three queries."""
-    day_registrations = Registration.objects.filter(day=day).select_related(
-        "updated_by", "registered_by"
-    )
-    pupils = list(
-        register_pupils(group, day)
-        .prefetch_related(
-            Prefetch(
-                "registrations", queryset=day_registrations, to_attr="day_registrations"
-            )
-        )
-        .order_by("first_name", "last_name", "pk")
-    )
+    pupils = list(register_pupils(group, day).order_by("first_name", "last_name", "pk"))
+    pupil_ids = [pupil.pk for pupil in pupils]
+    registrations = {
+        (registration.pupil_id, registration.notation): registration
+        for registration in Registration.objects.filter(
+            day=day, pupil_id__in=pupil_ids
+        ).select_related("updated_by")
+    }
     history = (
-        Registration.history.filter(
-            day=day, pupil_id__in=[pupil.pk for pupil in pupils]
-        )
-        .select_related("history_user")
+        Registration.history.filter(day=day, pupil_id__in=pupil_ids)
         .order_by("-history_date", "-history_id")
+        .values(*REGISTER_HISTORY_FIELDS)
     )
     history_by_pupil = defaultdict(list)
     for record in history:
-        history_by_pupil[record.pupil_id].append(record)
+        history_by_pupil[record["pupil_id"]].append(record)
 
-    rows = []
-    for pupil in pupils:
-        by_notation = {
-            registration.notation: registration
-            for registration in pupil.day_registrations
-        }
-        rows.append(
-            RegisterRow(
-                pupil=pupil,
-                morning=by_notation.get(Registration.Notation.MORNING),
-                last_lesson=by_notation.get(Registration.Notation.LAST_LESSON),
-                history=_changed_history(history_by_pupil[pupil.pk]),
-            )
+    return [
+        RegisterRow(
+            pupil=pupil,
+            morning=registrations.get((pupil.pk, Registration.Notation.MORNING)),
+            last_lesson=registrations.get(
+                (pupil.pk, Registration.Notation.LAST_LESSON)
+            ),
+            history=_changed_history(history_by_pupil[pupil.pk]),
         )
-    return rows
+        for pupil in pupils
+    ]
 
 
 def _changed_history(records: list) -> list:
     """Return the records if a notation changed after it was first saved, else []."""
     per_notation = defaultdict(int)
     for record in records:
-        per_notation[record.notation] += 1
+        per_notation[record["notation"]] += 1
     return records if any(count > 1 for count in per_notation.values()) else []
 
 
