@@ -69,8 +69,16 @@ class RegisterRow:
 
 
 def register_rows(group: PupilGroup, day: date) -> list[RegisterRow]:
-    """Return the register's pupils with the day's registrations. Three queries."""
-    pupils = list(register_pupils(group, day).order_by("first_name", "last_name", "pk"))
+    """Return the register's pupils with the day's registrations. Three queries.
+
+    The pupils carry only the fields the register shows, so reading any other
+    field costs a query per pupil.
+    """
+    pupils = list(
+        register_pupils(group, day)
+        .only("first_name", "last_name", "grade")
+        .order_by("first_name", "last_name", "pk")
+    )
     pupil_ids = [pupil.pk for pupil in pupils]
     registrations = {
         (registration.pupil_id, registration.notation): registration

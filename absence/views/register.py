@@ -179,7 +179,6 @@ def _latest_awaiting(group) -> tuple[list[dict], int]:
     """
     awaiting = list(
         selectors.awaiting_reasons(school=group.school_id, group_ids=[group.pk])
-        .select_related(None)
         .order_by("-day", "pk")
         .values("pk", "day", "pupil__first_name", "pupil__last_name")
     )
