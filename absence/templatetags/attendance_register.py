@@ -214,7 +214,7 @@ class RowRenderer:
             '<span class="small text-body-secondary">{}</span>',
             _interpolate(
                 self.messages["saved_by"],
-                who=staff_name(morning.updated_by),
+                who=morning.updated_by_name,
                 when=_local_clock(morning.updated_at),
             ),
         )
@@ -281,7 +281,7 @@ class RowRenderer:
                 )
         return mark_safe("".join(parts))
 
-    def _history(self, history: list[dict]) -> SafeString:
+    def _history(self, history: list) -> SafeString:
         summary = ngettext(
             "Changed: %(counter)s version",
             "Changed: %(counter)s versions",
@@ -296,14 +296,14 @@ class RowRenderer:
                 "<li>{} · {}: {}, {}{}</li>",
                 (
                     (
-                        _history_date(record["history_date"]),
-                        _history_user_name(record),
-                        self._notation(record["notation"]),
-                        self._status(record["status"]),
+                        _history_date(record.history_date),
+                        record.history_user_name,
+                        self._notation(record.notation),
+                        self._status(record.status),
                         _times_and_note(
-                            record["arrived_at"],
-                            record["left_at"],
-                            record["note"],
+                            record.arrived_at,
+                            record.left_at,
+                            record.note,
                             note_prefix=" ·",
                         ),
                     )
@@ -406,16 +406,6 @@ def _local_clock(moment) -> str:
 def _history_date(moment) -> str:
     local = timezone.localtime(moment)
     return f"{local.day}.{local.month}. {local.strftime(_CLOCK)}"
-
-
-def _history_user_name(record: dict) -> str:
-    """Name the user who saved a history record, as the `staff_name` filter does."""
-    username = record["history_user__username"]
-    if username is None:
-        return "–"
-    first_name = record["history_user__first_name"]
-    last_name = record["history_user__last_name"]
-    return f"{first_name} {last_name}".strip() or username
 
 
 def _times_and_note(arrived_at, left_at, note, *, note_prefix: str = "") -> SafeString:
