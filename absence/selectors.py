@@ -85,7 +85,7 @@ def register_rows(group: PupilGroup, day: date) -> list[RegisterRow]:
             last_lesson=registrations.get(
                 (pupil.pk, Registration.Notation.LAST_LESSON)
             ),
-            history=_changed_history(history_by_pupil[pupil.pk]),
+            history=history_by_pupil[pupil.pk],
         )
         for pupil in pupils
     ]
@@ -105,7 +105,9 @@ LEFT JOIN {user_table} updater ON updater.id = registration.updated_by_id
 WHERE registration.day = %s AND registration.pupil_id IN ({pupil_ids})
 """
 
-# It selects only the fields the register shows, so the others are deferred.
+# The history of the pupils with a notation that changed after it was first
+# saved, that is, with more than one record. It selects only the fields the
+# register shows, so the others are deferred.
 _DAY_HISTORY_SQL = """
 SELECT record.history_id, record.pupil_id, record.notation, record.status,
        record.arrived_at, record.left_at, record.note, record.history_date,
@@ -114,7 +116,13 @@ SELECT record.history_id, record.pupil_id, record.notation, record.status,
        saver.username AS saver_username
 FROM {history_table} record
 LEFT JOIN {user_table} saver ON saver.id = record.history_user_id
-WHERE record.day = %s AND record.pupil_id IN ({pupil_ids})
+WHERE record.day = %s AND record.pupil_id IN (
+    SELECT changed.pupil_id
+    FROM {history_table} changed
+    WHERE changed.day = %s AND changed.pupil_id IN ({pupil_ids})
+    GROUP BY changed.pupil_id, changed.notation
+    HAVING COUNT(*) > 1
+)
 ORDER BY record.history_date DESC, record.history_id DESC
 """
 
@@ -147,7 +155,7 @@ def _day_history(day: date, pupil_ids: list[int]) -> list:
                 user_table=get_user_model()._meta.db_table,
                 pupil_ids=", ".join(["%s"] * len(pupil_ids)),
             ),
-            [day, *pupil_ids],
+            [day, day, *pupil_ids],
         )
     )
     for record in history:
@@ -162,14 +170,6 @@ def _user_name(first_name: str, last_name: str, username: str | None) -> str:
     if username is None:
         return "–"
     return f"{first_name} {last_name}".strip() or username
-
-
-def _changed_history(records: list) -> list:
-    """Return the records if a notation changed after it was first saved, else []."""
-    per_notation = defaultdict(int)
-    for record in records:
-        per_notation[record.notation] += 1
-    return records if any(count > 1 for count in per_notation.values()) else []
 
 
 def awaiting_reasons(*, school: School, group_ids=None, pupil_ids=None):

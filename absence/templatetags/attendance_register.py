@@ -3,10 +3,11 @@
 Teachers open the register every morning. Built from template tags and
 filters, each pupil's row took about 1.3 ms to render (cProfile of
 bench/absence_pages.py on a 2-core machine). Here the labels and the radio
-buttons' markup are prepared once per page, and each row is one `format_html`
-call on the patterns below.
+buttons' markup are prepared once per language, and each row is one
+`format_html` call on the patterns below.
 """
 
+import functools
 from urllib.parse import quote
 
 from django import template
@@ -14,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import get_language, gettext, ngettext
 
 from absence.forms import RegisterRowForm
 from absence.models import Registration, Status
@@ -111,15 +112,10 @@ def awaiting_links(awaiting, *, register_url) -> SafeString:
     )
 
 
-class RowRenderer:
-    """Render pupil rows of one register page, with the page's labels looked up once."""
+class _PageTexts:
+    """The register's labels, messages and choice markup in one language."""
 
-    def __init__(self, *, day, register_url: str, kept_input_ids):
-        self.kept_input_ids = kept_input_ids
-        self.success_query = format_html(
-            "?day={}&amp;next={}", day.isoformat(), quote(register_url, safe="/")
-        )
-
+    def __init__(self):
         self.notations = _escaped_labels(Registration.Notation.choices)
         self.statuses = _escaped_labels(Status.choices)
         self.labels = {
@@ -165,6 +161,35 @@ class RowRenderer:
             '<option value="{value}"{{mark}}>{label}</option>',
             mark=" selected",
         )
+
+
+@functools.cache
+def _page_texts(language: str) -> _PageTexts:
+    """Return the register's texts in `language`, which must be the active one.
+
+    They are built once per language and process: translations do not change
+    while the server runs.
+    """
+    return _PageTexts()
+
+
+class RowRenderer:
+    """Render pupil rows of one register page in the active language."""
+
+    def __init__(self, *, day, register_url: str, kept_input_ids):
+        self.kept_input_ids = kept_input_ids
+        self.success_query = format_html(
+            "?day={}&amp;next={}", day.isoformat(), quote(register_url, safe="/")
+        )
+        page_texts = _page_texts(get_language())
+        self.notations = page_texts.notations
+        self.statuses = page_texts.statuses
+        self.labels = page_texts.labels
+        self.messages = page_texts.messages
+        self.texts = page_texts.texts
+        self.morning_buttons = page_texts.morning_buttons
+        self.last_lesson_buttons = page_texts.last_lesson_buttons
+        self.channel_options = page_texts.channel_options
 
     def render(self, row, form, conflicts) -> SafeString:
         pupil = row.pupil
