@@ -18,8 +18,16 @@ WHOLE_SCHOOL_ONLY = _("Only coordinators and leadership may open this page.")
 LEADERSHIP_ONLY = _("Only leadership may change the absence rules.")
 
 
-def get_group_for_user(user, group_id) -> PupilGroup:
-    group = visible_groups(user).filter(pk=group_id).first()
+def get_group_for_user(user, group_id, *, visible=None) -> PupilGroup:
+    """Return the group if the user may open it, else raise Http404.
+
+    `visible` is the list of the user's `visible_groups` if the caller has
+    fetched it already. The group is then looked up in it without a query.
+    """
+    if visible is None:
+        group = visible_groups(user).filter(pk=group_id).first()
+    else:
+        group = next((group for group in visible if group.pk == group_id), None)
     if group is None:
         raise Http404(GROUP_NOT_FOUND)
 

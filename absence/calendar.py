@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.db.models import F, FilteredRelation, Q
 from django.utils.translation import gettext_lazy as _
 
 from absence.models import NonSchoolDay, SchoolYear
@@ -114,10 +115,24 @@ class DayInfo:
 
 
 def day_info(school_id: int, day: date) -> DayInfo:
-    """Look the date up in the school's calendar with at most two queries."""
-    school_year = school_year_containing(school_id, day)
+    """Look the date up in the school's calendar.
+
+    One query on a school day; a day off takes a second one to fetch it.
+    """
+    school_year = (
+        SchoolYear.objects.filter(
+            school_id=school_id, first_day__lte=day, last_day__gte=day
+        )
+        .annotate(
+            listed_day=FilteredRelation(
+                "non_school_days", condition=Q(non_school_days__day=day)
+            ),
+            day_off_id=F("listed_day__id"),
+        )
+        .first()
+    )
     day_off = None
-    if school_year is not None and day.weekday() < 5:
-        day_off = NonSchoolDay.objects.filter(school_year=school_year, day=day).first()
+    if school_year is not None and school_year.day_off_id and day.weekday() < 5:
+        day_off = NonSchoolDay.objects.get(pk=school_year.day_off_id)
 
     return DayInfo(day, school_year, day_off)

@@ -25,11 +25,13 @@ def school_of(user) -> School | None:
 
 def visible_groups(user) -> QuerySet[PupilGroup]:
     """Return the groups whose pupils the user may open, ordered by name."""
-    school = school_of(user)
-    if school is None or roles.role_of(user) is None:
+    if roles.role_of(user) is None:
         return PupilGroup.objects.none()
 
-    groups = PupilGroup.objects.filter(school=school)
+    # The user's school is joined in rather than read from `user.staff`, which
+    # would cost the register page a query of its own. A user without a staff
+    # record gets no groups.
+    groups = PupilGroup.objects.filter(school__staff__user=user)
     if not roles.sees_whole_school(user):
         groups = groups.filter(staff=user)
 

@@ -21,7 +21,7 @@ from absence.forms import (
 from absence.models import Registration, Status
 from schoolplan import roles
 from tests.absence.conftest import HOLIDAY, SCHOOL_DAY
-from tests.absence.helpers import register
+from tests.absence.helpers import register, register_many, weekdays
 from tests.factories import PupilFactory, PupilGroupFactory, make_staff
 
 
@@ -580,3 +580,90 @@ def test_register_isolates_bidi_names(client_for, teacher, group, school_year):
     page = client_for(teacher).get(register_url(group)).content.decode()
 
     assert "<bdi>Ali\u202eecnirp Hansen</bdi></h2>" in page
+
+
+def test_register_page_queries_do_not_grow(
+    client_for, coordinator, group, school_year, rules
+):
+    small_group = PupilGroupFactory(school=group.school)
+    PupilFactory.create_batch(2, group=small_group)
+    twelve = PupilFactory.create_batch(12, group=group, grade=8)
+    _save(group, SCHOOL_DAY, coordinator, twelve, Status.PRESENT)
+    _save(group, SCHOOL_DAY, coordinator, twelve[:4], Status.AWAITING, version=1)
+    register_many(
+        twelve[0], [date(2026, 3, 2), date(2026, 3, 3)], Status.AWAITING, by=coordinator
+    )
+    client = client_for(coordinator)
+    # The first request of a login checks two-factor status once.
+    client.get(register_url(small_group))
+
+    with CaptureQueriesContext(connection) as for_two:
+        client.get(register_url(small_group))
+    with CaptureQueriesContext(connection) as for_twelve:
+        page = client.get(register_url(group)).content.decode()
+
+    assert len(for_twelve) == len(for_two)
+    assert page.count("register-history") == 4
+
+
+def test_register_lists_latest_awaiting_reasons(
+    client_for, teacher, group, school_year
+):
+    pupil = PupilFactory(group=group, first_name="Asta")
+    days = weekdays(date(2026, 2, 2), date(2026, 2, 13))
+    register_many(pupil, days, Status.AWAITING, by=teacher)
+    moved = PupilFactory(
+        group=PupilGroupFactory(school=group.school), first_name="Bjørn"
+    )
+    registered_here = Registration.objects.create(
+        pupil=moved,
+        group=group,
+        day=date(2026, 2, 16),
+        status=Status.AWAITING,
+        registered_by=teacher,
+        updated_by=teacher,
+    )
+    oldest = Registration.objects.get(pupil=pupil, day=days[0])
+
+    page = client_for(teacher).get(register_url(group)).content.decode()
+
+    links = page.count(
+        reverse("absence:reason_record", args=[registered_here.pk]) + "?next="
+    )
+    assert links == 1
+    assert "<bdi>Bjørn Prøvesen</bdi></a> · 16.2.2026" in page
+    assert reverse("absence:reason_record", args=[oldest.pk]) not in page
+    assert "Alle 11 fraværsdage, der afventer årsag" in page
+
+
+def test_register_escapes_names_and_notes(client_for, teacher, group, school_year):
+    pupil = PupilFactory(group=group, first_name="<b>Bo</b>")
+    note = '"><script>alert(1)</script>'
+    client = client_for(teacher)
+    client.post(register_url(group), morning(pupil, Status.PRESENT, note=note))
+    client.post(
+        register_url(group), morning(pupil, Status.ILLNESS, version=1, note=note)
+    )
+
+    page = client.get(register_url(group)).content.decode()
+
+    assert "<script>alert" not in page
+    assert "<b>Bo</b>" not in page
+    assert f"<bdi>{escape(pupil.full_name)}</bdi>" in page
+    assert f'value="{escape(note)}" maxlength="500"' in page
+    assert f"· “{escape(note)}”</li>" in page
+
+
+def test_register_row_speaks_danish(client_for, teacher, group, school_year):
+    PupilFactory(group=group, first_name="Carl", last_name="Berg", grade=8)
+
+    page = client_for(teacher).get(register_url(group)).content.decode()
+
+    assert '<legend class="visually-hidden">Morgen, Carl Berg</legend>' in page
+    assert "8. klasse" in page
+    assert "Ikke registreret" in page
+    assert ">Til stede</label>" in page
+    assert ">Gået tidligt</label>" in page
+    assert ">Sidste lektion</legend>" in page
+    assert ">Kom kl.</label>" in page
+    assert ">Årsag givet via</label>" in page
