@@ -105,7 +105,7 @@ class WeekChart:
 
     @property
     def month_ticks_markup(self) -> str:
-        """A tick and a month name at each month's first week."""
+        """Return a tick and a month name at each month's first week."""
         return format_html_join(
             "",
             '<line x1="{}" x2="{}" y1="{}" y2="{}" stroke="#8a949e" stroke-width="1"/>'
@@ -189,7 +189,7 @@ def _month_ticks(
 ) -> list[tuple[float, str]]:
     """Return (x, month name) for each month's first school week in a chart of weeks.
 
-    A month's first school week is the week whose Monday to Friday holds the
+    A month's first school week is the week whose Monday to Friday contains the
     month's first weekday, so its Friday falls on the 1st to the 7th. A week
     from 30 November to 4 December is December's.
     """

@@ -2,8 +2,8 @@
 
 The dashboard adds up every pupil of the school: their flags, their attendance
 per week and group, and the outreach contacts that concern them. Computing all
-of it takes a few hundred milliseconds of SQL on a school of 300 pupils, and
-one saved register changes it for ten of them. So each pupil's share (a
+of it took about 170 ms of SQL for the 300 pupils of bench/absence_pages.py,
+and one saved register changes it for ten of them. So each pupil's share (a
 *piece*) is kept with the pupil's `absence_version`, which the PostgreSQL
 triggers of `schoolplan.plan_cache` raise whenever the pupil's registrations,
 outreach contacts, steps done, name, group, enrolment, the school calendar or the
@@ -371,7 +371,8 @@ def _compute_pieces(
 
 def dashboard(school: School, today: date, *, rules, period: Period) -> Dashboard:
     """Return the leadership dashboard's data. A fixed number of queries."""
-    # Say so even for a school whose figures would need no query yet.
+    # Raise even when no pupil needs a figures query, so SQLite always gets the
+    # page that explains why.
     figures.require_postgresql()
     pupils = _pupils(Pupil.objects.filter(school=school))
     totals = school_totals(school, rules, period, today, pupils)

@@ -366,7 +366,7 @@ def weekly_by_pupil(
     """Return one row per pupil, week and group with the sums of those pupil-days.
 
     The group is the one the morning registration names, so a pupil who moved
-    counts in the old group for the weeks before. Each row holds `pupil_id`,
+    counts in the old group for the weeks before. Each row contains `pupil_id`,
     `week`, `group_id` and `sums`, the counts in the order of `SUM_NAMES`.
     One query.
     """
@@ -446,7 +446,7 @@ followed AS (
 )
 """
 
-# What followed the contacts; each query below adds its own grouping.
+# The counts of what followed the contacts. Each query below adds its own grouping.
 _OUTREACH_COUNTS = """
        count(*) AS contacts,
        count(*) FILTER (WHERE f.outcome = 'came') AS came,
@@ -557,8 +557,8 @@ def outreach_by_pupil(
 ) -> list[dict]:
     """Return one row per pupil and kind of contact: `pupil_id`, `kind`, `counts`.
 
-    `counts` holds the figures in the order of `OUTREACH_COUNT_NAMES`; they add
-    up across pupils. One query.
+    `counts` contains the figures in the order of `OUTREACH_COUNT_NAMES`, which
+    add up across pupils. One query.
     """
     sql = (
         f"{_OUTREACH_FOLLOWED} SELECT f.pupil_id, f.kind,"

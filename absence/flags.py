@@ -228,7 +228,7 @@ def _flag_params(rules: AbsenceRules, *, today: date, **extra) -> dict:
 
 # A pupil's figures (as figures.pupil_figures) and flags (as flags_for) in one
 # statement, so that PostgreSQL plans and computes day_figure once. The rows
-# come in one list: `is_flag` tells the two kinds apart, and each kind leaves
+# come in one list: `is_flag` distinguishes the two kinds, and each kind leaves
 # the other's columns NULL. day_figure covers both date ranges, and each kind
 # keeps to its own: the figures by the WHERE below, the flags by their dates
 # (their `recent` window takes the latest school days, which both ranges hold).

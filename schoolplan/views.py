@@ -214,7 +214,7 @@ def _log_pieces(request, pupil, today) -> dict:
 def _reusable_log_pieces(request, pupil, today, context, authors) -> dict:
     """Return the filter card and the page's entry cards, rendering only misses.
 
-    Each piece's key holds everything its HTML shows, so the pieces are shared
+    Each piece's key contains everything its HTML shows, so the pieces are shared
     by every viewer whose links are the same (see plan_cache.cached_log_pieces).
     """
     language = get_language()

@@ -174,7 +174,7 @@ def _latest_awaiting(group) -> tuple[list[dict], int]:
     One query fetches the id, day and pupil's name of every awaiting absence of
     the group, because with ORDER BY and LIMIT PostgreSQL 15 walked the whole
     (day, status) index instead of the partial index of awaiting absences.
-    NOTE: the list grows with every absence that nobody records a reason for.
+    NOTE: the list grows with every absence whose reason is never recorded.
     The benchmark school has about 25 per group after three years.
     """
     awaiting = list(

@@ -13,7 +13,7 @@ def _labels(first: date, last: date) -> list[str]:
 
 
 def test_week_into_new_month_gets_its_label():
-    # The week of Monday 30 November holds Tuesday 1 December.
+    # The week of Monday 30 November contains Tuesday 1 December.
     assert _labels(date(2026, 11, 2), date(2026, 12, 4)) == ["nov", "dec"]
 
 

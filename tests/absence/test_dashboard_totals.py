@@ -123,7 +123,7 @@ def test_updated_dashboard_equals_a_fresh_one(
     assert updated != before
 
 
-def test_a_change_computes_only_that_pupil(client_for, leader, school_in_session):
+def test_dashboard_change_computes_one_pupil(client_for, leader, school_in_session):
     client = client_for(leader)
     client.get(reverse("absence:dashboard"))
     changed = school_in_session["regular"]
