@@ -11,12 +11,13 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from absence.models import Registration, SchoolYear, Status
+from absence.models import SchoolYear, Status
 from absence.progress import absence_percent_between
 from intake import progress, selectors, services
 from intake.plan_sections import _progression
 from schoolplan import documents
 from schoolplan.sections import Audience, Period, sections_for
+from tests.absence.helpers import register_many
 from tests.intake.conftest import HELD_ON, fill_minimum, questions_for
 from tests.pdf_reading import full_text
 
@@ -249,16 +250,8 @@ def test_cached_progression_follows_registrations(client_for, coordinator, finis
     client = client_for(coordinator)
     before = _progression_html(client, pupil)
 
-    Registration.objects.bulk_create(
-        Registration(
-            pupil=pupil,
-            group=pupil.group,
-            day=day,
-            notation=Registration.Notation.MORNING,
-            status=Status.UNLAWFUL,
-            registered_by=coordinator,
-        )
-        for day in (date(2026, 11, 2), date(2026, 11, 3))
+    register_many(
+        pupil, [date(2026, 11, 2), date(2026, 11, 3)], Status.UNLAWFUL, by=coordinator
     )
 
     served = _progression_html(client, pupil)

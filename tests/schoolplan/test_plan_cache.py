@@ -25,6 +25,7 @@ from absence.models import (
 from schoolplan import plan_cache, roles
 from schoolplan.models import Amendment, Area, Entry, Goal, Pupil, PupilGroup
 from schoolplan.views import ENTRIES_PER_PAGE
+from tests.absence.helpers import register_many
 from tests.factories import (
     EntryFactory,
     GoalFactory,
@@ -550,16 +551,8 @@ def _served_and_fresh(client, pupil, queries) -> tuple[list, list]:
 
 
 def _register(pupil, user):
-    Registration.objects.bulk_create(
-        Registration(
-            pupil=pupil,
-            group=pupil.group,
-            day=day,
-            notation=Registration.Notation.MORNING,
-            status=Status.UNLAWFUL,
-            registered_by=user,
-        )
-        for day in (date(2026, 11, 2), date(2026, 11, 3))
+    register_many(
+        pupil, [date(2026, 11, 2), date(2026, 11, 3)], Status.UNLAWFUL, by=user
     )
 
 
