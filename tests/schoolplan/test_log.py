@@ -413,3 +413,23 @@ def test_entry_never_deleted_by_admin(admin_client, teacher, pupil):
 
     assert response.status_code == 403
     assert Entry.objects.filter(pk=entry.pk).exists()
+
+
+def test_log_long_entry_opens_with_its_start(client_for, teacher, pupil):
+    text = "Mødte kl. 8.10 og gik til matematik. " * 60
+    EntryFactory(pupil=pupil, author=teacher, text=text)
+
+    page = _plan(client_for(teacher), pupil).content.decode()
+
+    assert "Vis hele notatet (" in page
+    assert 'class="entry-long"' in page
+    assert page.count(text.strip()) == 1
+
+
+def test_log_short_entry_shows_whole_text(client_for, teacher, pupil):
+    EntryFactory(pupil=pupil, author=teacher, text="Kom kl. 8.30.")
+
+    page = _plan(client_for(teacher), pupil).content.decode()
+
+    assert "Kom kl. 8.30." in page
+    assert "Vis hele notatet" not in page
