@@ -651,7 +651,7 @@ def test_register_escapes_names_and_notes(client_for, teacher, group, school_yea
     assert "<b>Bo</b>" not in page
     assert f"<bdi>{escape(pupil.full_name)}</bdi>" in page
     assert f'value="{escape(note)}" maxlength="500"' in page
-    assert f"· “{escape(note)}”</li>" in page
+    assert f"· “<bdi>{escape(note)}</bdi>”</li>" in page
 
 
 def test_register_row_speaks_danish(client_for, teacher, group, school_year):
