@@ -441,5 +441,7 @@ def _times_and_note(arrived_at, left_at, note, *, note_prefix: str = "") -> Safe
     if left_at:
         text += " " + left_at.strftime(_CLOCK)
     if note:
-        return format_html("{}{} “{}”", text, note_prefix, note)
+        # <bdi> keeps a bidi control or RTL text in the note from reordering
+        # the text after it.
+        return format_html("{}{} “<bdi>{}</bdi>”", text, note_prefix, note)
     return mark_safe(text)

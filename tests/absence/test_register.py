@@ -651,7 +651,7 @@ def test_register_escapes_names_and_notes(client_for, teacher, group, school_yea
     assert "<b>Bo</b>" not in page
     assert f"<bdi>{escape(pupil.full_name)}</bdi>" in page
     assert f'value="{escape(note)}" maxlength="500"' in page
-    assert f"· “{escape(note)}”</li>" in page
+    assert f"· “<bdi>{escape(note)}</bdi>”</li>" in page
 
 
 def test_register_row_speaks_danish(client_for, teacher, group, school_year):
@@ -667,3 +667,23 @@ def test_register_row_speaks_danish(client_for, teacher, group, school_year):
     assert ">Sidste lektion</legend>" in page
     assert ">Kom kl.</label>" in page
     assert ">Årsag givet via</label>" in page
+
+
+def test_history_note_isolates_bidi_override(
+    client_for, teacher, coordinator, group, school_year
+):
+    """An unclosed U+202E in a note must not reverse the history text after it."""
+    pupil = PupilFactory(group=group)
+    note = "tekst \u202eabc"
+    client_for(teacher).post(
+        register_url(group), morning(pupil, Status.AWAITING, note=note)
+    )
+    client_for(coordinator).post(
+        register_url(group), morning(pupil, Status.ILLNESS, version=1, note=note)
+    )
+
+    page = client_for(coordinator).get(register_url(group)).content.decode()
+
+    assert "register-history" in page
+    assert f"“<bdi>{note}</bdi>”" in page
+    assert f"“{note}”" not in page
