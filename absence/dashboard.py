@@ -247,11 +247,10 @@ def _pupils(queryset) -> dict:
 
 
 def school_totals(
-    school: School, rules: AbsenceRules, period: Period, today: date, pupils: dict
+    school: School, rules: AbsenceRules, period: Period, today: date, versions: dict
 ) -> _Totals:
-    """Return the school's totals for `pupils` ({pupil_id: (version, pupil)}).
+    """Return the school's totals for `versions` ({pupil_id: absence_version}).
 
-    The version is the pupil's `absence_version`, the pupil a `DashboardPupil`.
     Pieces whose version still matches and that are at most PIECES_SECONDS
     old are kept. The others come from the cache, where a write may have put
     them (`prepare_pieces`), or are computed in three queries, however many
@@ -263,15 +262,18 @@ def school_totals(
         totals = _Totals(key, {}, {}, {})
 
     now = time.time()
-    stale = {
-        pupil_id: (version, pupil)
-        for pupil_id, (version, pupil) in pupils.items()
+    stale_ids = [
+        pupil_id
+        for pupil_id, version in versions.items()
         if pupil_id not in totals.pieces
         or not totals.pieces[pupil_id].is_current(version, now)
-    }
-    removed = [pupil_id for pupil_id in totals.pieces if pupil_id not in pupils]
-    if not stale and not removed:
+    ]
+    removed = [pupil_id for pupil_id in totals.pieces if pupil_id not in versions]
+    if not stale_ids and not removed:
         return totals
+
+    # Names are read only for the stale pupils, with versions read again.
+    stale = _pupils(Pupil.objects.filter(school=school, pk__in=stale_ids))
 
     ready = cache.get_many(
         [
@@ -292,7 +294,7 @@ def school_totals(
             today,
             missing,
             # The whole school in one go costs no more than naming every pupil.
-            whole_school=len(missing) == len(pupils),
+            whole_school=len(missing) == len(versions),
         )
         _store_pieces(school.pk, key, computed)
         fresh.update(computed)
@@ -374,8 +376,10 @@ def dashboard(school: School, today: date, *, rules, period: Period) -> Dashboar
     # Raise even when no pupil needs a figures query, so SQLite always gets the
     # page that explains why.
     figures.require_postgresql()
-    pupils = _pupils(Pupil.objects.filter(school=school))
-    totals = school_totals(school, rules, period, today, pupils)
+    versions = dict(
+        Pupil.objects.filter(school=school).values_list("pk", "absence_version")
+    )
+    totals = school_totals(school, rules, period, today, versions)
     groups = list(PupilGroup.objects.filter(school=school).order_by("name"))
     first_week = first_week_of(period, today)
 
