@@ -272,22 +272,22 @@ def school_totals(
     if not stale_ids and not removed:
         return totals
 
-    # Names are read only for the stale pupils, with versions read again.
-    stale = _pupils(Pupil.objects.filter(school=school, pk__in=stale_ids))
-
     ready = cache.get_many(
         [
-            _piece_key(school.pk, key, pupil_id, version)
-            for pupil_id, (version, _pupil) in stale.items()
+            _piece_key(school.pk, key, pupil_id, versions[pupil_id])
+            for pupil_id in stale_ids
         ]
     )
     fresh = {
         piece.pupil.pk: piece
         for piece in ready.values()
-        if piece.is_current(stale[piece.pupil.pk][0], now)
+        if piece.is_current(versions[piece.pupil.pk], now)
     }
-    missing = {pupil_id: stale[pupil_id] for pupil_id in stale if pupil_id not in fresh}
-    if missing:
+    missing_ids = [pupil_id for pupil_id in stale_ids if pupil_id not in fresh]
+    if missing_ids:
+        # A piece carries its pupil's names, so only these pupils' are read,
+        # with their versions again.
+        missing = _pupils(Pupil.objects.filter(school=school, pk__in=missing_ids))
         computed = _compute_pieces(
             rules,
             period,
