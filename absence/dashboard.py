@@ -313,8 +313,8 @@ def refresh_on_commit(school_id: int, pupil_ids) -> None:
 
     NOTE: the cache lives in each worker's memory, so only a dashboard served
     by the worker that saved finds the pieces ready. Other workers compute
-    them, which bench/absence_pages.py measured at about 11 ms for one pupil
-    and 19 ms for a group of ten.
+    them, which bench/absence_pages.py measured at about 25 ms for a group of
+    ten ("saved elsewhere").
     """
     pupil_ids = list(pupil_ids)
     transaction.on_commit(lambda: prepare_pieces(school_id, pupil_ids), robust=True)
