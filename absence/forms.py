@@ -159,10 +159,17 @@ class RegisterRowForm(forms.Form):
         cleaned = super().clean()
         if "version" in self.errors or "last_version" in self.errors:
             self.add_error(None, REGISTER_ROW_DAMAGED)
-        if cleaned.get("status") == Status.LATE and not cleaned.get("arrived_at"):
+        # A time that did not parse already has its own message.
+        if (
+            cleaned.get("status") == Status.LATE
+            and not cleaned.get("arrived_at")
+            and "arrived_at" not in self.errors
+        ):
             self.add_error("arrived_at", ARRIVAL_TIME_MISSING)
-        if cleaned.get("last_status") == Status.LEFT_EARLY and not cleaned.get(
-            "left_at"
+        if (
+            cleaned.get("last_status") == Status.LEFT_EARLY
+            and not cleaned.get("left_at")
+            and "left_at" not in self.errors
         ):
             self.add_error("left_at", LEAVING_TIME_MISSING)
         self._check_times(cleaned)

@@ -211,6 +211,20 @@ def test_late_without_arrival_time_is_rejected(client_for, teacher, group, schoo
     assert not Registration.objects.exists()
 
 
+def test_invalid_arrival_time_gets_one_message(client_for, teacher, group, school_year):
+    pupil = PupilFactory(group=group)
+
+    response = client_for(teacher).post(
+        register_url(group), morning(pupil, Status.LATE, arrived_at="25:99")
+    )
+    page = response.content.decode()
+
+    assert response.status_code == 200
+    assert "Indtast en gyldig tid." in page
+    assert str(services.ARRIVAL_TIME_MISSING) not in page
+    assert not Registration.objects.exists()
+
+
 def test_last_lesson_is_noted_for_grades_7_to_10_only(
     client_for, teacher, group, school_year
 ):
