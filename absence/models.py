@@ -10,6 +10,7 @@ the school's deadline it counts as unlawful.
 from datetime import date, time
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -465,3 +466,26 @@ class OutreachContact(models.Model):
     @property
     def local_day(self) -> date:
         return timezone.localdate(self.contacted_at)
+
+
+class DashboardPiece(models.Model):
+    """One pupil's share of the leadership dashboard, as a write last computed it.
+
+    Derived from the registrations, outreach contacts and steps done, and kept
+    here so that every worker can use a share another worker computed (see
+    absence/dashboard.py). It holds no names.
+    """
+
+    pupil = models.OneToOneField(
+        "schoolplan.Pupil",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="+",
+    )
+    version = models.PositiveBigIntegerField()
+    context_key = models.CharField(max_length=200)
+    computed_at = models.FloatField()
+    data = models.JSONField(encoder=DjangoJSONEncoder)
+
+    def __str__(self):
+        return f"dashboard piece of pupil {self.pupil_id}"

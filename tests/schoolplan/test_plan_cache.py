@@ -40,6 +40,7 @@ NOT_ON_THE_PLAN_PAGE = {
     "schoolplan_accesslogentry",  # written by every view of the page
     "schoolplan_staffmember",
     "schoolplan_pupilgroup_staff",  # decides access, checked before the cache
+    "absence_dashboardpiece",  # derived from the listed tables, for the dashboard
 }
 
 
