@@ -23,6 +23,7 @@ from absence.models import (
     Registration,
     Status,
 )
+from schoolplan import privacy
 from schoolplan.models import Pupil
 from tests.absence.helpers import make_school_year, register, register_many, weekdays
 from tests.factories import PupilFactory
@@ -242,3 +243,18 @@ def test_other_worker_uses_saved_pieces(client_for, leader, school_in_session):
 
     assert not [query for query in queries if "day_figure" in query["sql"]]
     assert page == expected
+
+
+def test_anonymised_pupil_piece_is_not_reused(client_for, leader, school_in_session):
+    client = client_for(leader)
+    _page(client)
+    truant = school_in_session["truant"]
+    assert DashboardPiece.objects.filter(pupil=truant).exists()
+
+    privacy.anonymise_pupil(truant)
+    dashboard.forget_totals()
+    cache.clear()
+    page = _page(client)
+
+    assert truant.full_name not in page
+    assert page == _fresh_page(client)
