@@ -473,7 +473,7 @@ class DashboardPiece(models.Model):
 
     Derived from the registrations, outreach contacts and steps done, and kept
     here so that every worker can use a share another worker computed (see
-    absence/dashboard.py). It holds no names.
+    absence/dashboard.py). It contains no names.
     """
 
     pupil = models.OneToOneField(
