@@ -541,10 +541,10 @@ def _week_context(row) -> dict:
 
 def body_context(data: Dashboard, *, show_all: bool) -> dict:
     """Return the context of the dashboard's body, its table rows rendered."""
-    shown = data.flagged if show_all else data.flagged[:FLAGGED_SHOWN]
+    shown_flagged = data.flagged if show_all else data.flagged[:FLAGGED_SHOWN]
     flag_rows = _rendered_rows(
         "absence/_dashboard_flag_row.html",
-        shown,
+        shown_flagged,
         lambda entry: {"entry": entry},
         lambda entry: (entry.pupil, entry.open_flags, entry.done_flags),
     )
@@ -558,7 +558,7 @@ def body_context(data: Dashboard, *, show_all: bool) -> dict:
         "data": data,
         "flag_rows": flag_rows,
         "week_rows": week_rows,
-        "shown_count": len(shown),
+        "shown_count": len(shown_flagged),
         "max_successes": max((week["count"] for week in data.successes), default=0),
         "kind_labels": dict(OutreachContact.Kind.choices),
     }

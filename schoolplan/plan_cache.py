@@ -514,30 +514,30 @@ def cached_log_pieces(pupil, keys: dict, render) -> dict:
         return {name: mark_safe(html) for name, html in render(list(keys)).items()}
 
     now = time.time()
-    kept = {
+    stored = {
         key: (stored_at, html)
         for key, (stored_at, html) in (cache.get(log_pieces_key(pupil)) or {}).items()
         if now - stored_at < PLAN_CACHE_SECONDS
     }
-    missing = [name for name, key in keys.items() if key not in kept]
+    missing = [name for name, key in keys.items() if key not in stored]
     rendered = render(missing) if missing else {}
 
-    shown = {}
+    pieces = {}
     for name, key in keys.items():
-        if key in kept:
-            shown[name] = kept[key][1]
+        if key in stored:
+            pieces[name] = stored[key][1]
         elif name in rendered:
-            shown[name] = rendered[name]
-            kept[key] = (now, rendered[name])
+            pieces[name] = rendered[name]
+            stored[key] = (now, rendered[name])
     if missing:
-        # Insertion order is the age: the pieces just shown go last.
+        # Insertion order is the age: the pieces just pieces go last.
         for key in keys.values():
-            if key in kept:
-                kept[key] = kept.pop(key)
-        newest = dict(list(kept.items())[-LOG_PIECES_KEPT:])
+            if key in stored:
+                stored[key] = stored.pop(key)
+        newest = dict(list(stored.items())[-LOG_PIECES_KEPT:])
         cache.set(log_pieces_key(pupil), newest, PLAN_CACHE_SECONDS)
     # Rendered (and escaped) by our own templates, now or earlier.
-    return {name: mark_safe(html) for name, html in shown.items()}
+    return {name: mark_safe(html) for name, html in pieces.items()}
 
 
 def trigger_operation(tables: dict):
