@@ -1,11 +1,13 @@
 """Load test: 30 simulated staff against gunicorn and PostgreSQL on 127.0.0.1.
 
-    .venv/bin/python bench/load.py [--users 30] [--seconds 120] [--port 8765]
+    .venv/bin/python bench/load.py [--users 30] [--seconds 120] [--ramp-up 30]
 
 Creates its own database (--database, skoleplan_load by default), loads the
 demo school, starts gunicorn on 127.0.0.1 only, and lets each simulated staff
 member loop through a morning's work: open the pupil list and plans, write
 entries and save the morning register (when the absence app offers one).
+The staff log in one after another, spread evenly over the first --ramp-up
+seconds. With --ramp-up 0 they all log in at once.
 Leadership also exports a plan as PDF (when the plan offers one), first right
 after saving the register and then once a minute. The run is bounded by
 --seconds and by --max-requests. Afterwards it prints requests per second,
@@ -46,6 +48,9 @@ CSRF_PATTERN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 @dataclass
 class Results:
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    # (seconds from the run's start to the response, kind, latency in seconds)
+    timeline: list[tuple[float, str, float]] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
     errors: list[str] = field(default_factory=list)
     saved_entries: list[str] = field(default_factory=list)
     saved_registers: list[tuple[str, str]] = field(default_factory=list)
@@ -55,6 +60,7 @@ class Results:
     def record(self, kind: str, seconds: float) -> None:
         with self.lock:
             self.latencies[kind].append(seconds)
+            self.timeline.append((time.monotonic() - self.started, kind, seconds))
             self.requests += 1
 
     def error(self, message: str) -> None:
@@ -95,7 +101,17 @@ def server_environment(database_url: str) -> dict[str, str]:
     }
 
 
-def start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(
+    database_url: str, port: int, workers: int, access_log: str | None
+) -> subprocess.Popen:
+    # gunicorn's %(D)s is the time from reading the request to sending the
+    # response, in microseconds; it leaves out the wait in the listen queue.
+    access_options = (
+        ["--access-logfile", access_log]
+        + ["--access-logformat", "%(m)s %(U)s %(s)s %(D)s"]
+        if access_log
+        else []
+    )
     server = subprocess.Popen(
         [
             PYTHON,
@@ -112,6 +128,7 @@ def start_gunicorn(database_url: str, port: int, workers: int) -> subprocess.Pop
             "60",
             "--log-level",
             "warning",
+            *access_options,
         ],
         cwd=ROOT,
         env=server_environment(database_url),
@@ -263,7 +280,10 @@ def export_pdf(staff: Staff, pupil_id: str) -> None:
             staff.results.error(f"pdf export {pupil_id}: the response is not a PDF")
 
 
-def work(staff: Staff, deadline: float, max_requests: int, number: int) -> None:
+def work(
+    staff: Staff, start: float, deadline: float, max_requests: int, number: int
+) -> None:
+    time.sleep(max(0.0, start - time.monotonic()))
     if not staff.login():
         staff.results.error(f"login failed for {staff.username}")
         return
@@ -342,7 +362,29 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def report(results: Results, seconds: float, problems: list[str]) -> None:
+def page_ratio(results: Results, after: float = 0.0) -> float | None:
+    """Return the p95 of page requests over the trivial page's median.
+
+    Only requests that ended `after` seconds or more into the run count.
+    """
+    pages = [
+        seconds
+        for at, kind, seconds in results.timeline
+        if at >= after and kind in ("plan page", "pupil list")
+    ]
+    trivial = [
+        seconds
+        for at, kind, seconds in results.timeline
+        if at >= after and kind == "trivial page"
+    ]
+    if not pages or not trivial:
+        return None
+    return percentile(pages, 0.95) / statistics.median(trivial)
+
+
+def report(
+    results: Results, seconds: float, ramp_up: float, problems: list[str]
+) -> None:
     rate = results.requests / seconds
     print(f"\n{results.requests} requests in {seconds:.0f} s: {rate:.1f}/s")
     print(f"{'request':<16}{'count':>7}{'median ms':>11}{'p95 ms':>9}{'max ms':>9}")
@@ -351,15 +393,14 @@ def report(results: Results, seconds: float, problems: list[str]) -> None:
             f"{kind:<16}{len(values):>7}{statistics.median(values) * 1000:>11.0f}"
             f"{percentile(values, 0.95) * 1000:>9.0f}{max(values) * 1000:>9.0f}"
         )
-    trivial = results.latencies.get("trivial page")
-    pages = results.latencies.get("plan page", []) + results.latencies.get(
-        "pupil list", []
-    )
-    if trivial and pages:
-        ratio = percentile(pages, 0.95) / statistics.median(trivial)
+    ratio = page_ratio(results)
+    if ratio is not None:
         print(
             f"p95 of page requests / median of trivial page: {ratio:.1f}x (target < 5x)"
         )
+    steady = page_ratio(results, after=ramp_up) if ramp_up else None
+    if steady is not None:
+        print(f"the same, counting only requests after the ramp-up: {steady:.1f}x")
     print(
         f"entries saved: {len(results.saved_entries)}, registers saved: "
         f"{len(results.saved_registers)}"
@@ -380,12 +421,27 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--database", default="skoleplan_load")
+    parser.add_argument(
+        "--ramp-up",
+        type=float,
+        default=30,
+        help="seconds over which the staff log in, one after another (default 30)",
+    )
+    parser.add_argument(
+        "--access-log", help="file for gunicorn's access log with server times"
+    )
+    parser.add_argument(
+        "--timeline",
+        help="file for one line per request: seconds into the run, kind, latency ms",
+    )
     options = parser.parse_args()
 
     database_url = f"postgres://postgres@127.0.0.1:5432/{options.database}"
     print(f"Preparing database {options.database} with the demo school ...")
     prepare_database(database_url, options.database)
-    server = start_gunicorn(database_url, options.port, options.workers)
+    server = start_gunicorn(
+        database_url, options.port, options.workers, options.access_log
+    )
     try:
         results = Results()
         base = f"http://127.0.0.1:{options.port}"
@@ -399,11 +455,13 @@ def main() -> None:
             )
             for number in range(options.users)
         ]
-        started = time.monotonic()
+        started = results.started = time.monotonic()
         deadline = started + options.seconds
+        spacing = options.ramp_up / max(1, options.users)
         threads = [
             threading.Thread(
-                target=work, args=(member, deadline, options.max_requests, n)
+                target=work,
+                args=(member, started + n * spacing, deadline, options.max_requests, n),
             )
             for n, member in enumerate(staff)
         ]
@@ -416,7 +474,11 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
 
-    report(results, elapsed, check_saved(options.database, results))
+    report(results, elapsed, options.ramp_up, check_saved(options.database, results))
+    if options.timeline:
+        with open(options.timeline, "w") as out:
+            for at, kind, seconds in results.timeline:
+                out.write(f"{at:.3f}\t{kind}\t{seconds * 1000:.1f}\n")
 
 
 if __name__ == "__main__":
