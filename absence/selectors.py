@@ -151,10 +151,12 @@ def _day_registrations(day: date, pupil_ids: list[int]) -> list[Registration]:
 
 
 def _day_history(day: date, pupil_ids: list[int]) -> list:
+    # Each read of `Registration.history` builds a new manager class.
+    history_model = Registration.history.model
     history = list(
-        Registration.history.model.objects.raw(
+        history_model.objects.raw(
             _DAY_HISTORY_SQL.format(
-                history_table=Registration.history.model._meta.db_table,
+                history_table=history_model._meta.db_table,
                 user_table=get_user_model()._meta.db_table,
                 pupil_ids=", ".join(["%s"] * len(pupil_ids)),
             ),
