@@ -27,17 +27,15 @@ from functools import cached_property
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Count
-from django.db.models.functions import TruncWeek
 from django.template.loader import get_template
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from absence import figures, flags, selectors
 from absence.flags import Flag
 from absence.models import AbsenceRules, DashboardPiece, OutreachContact, Success
-from schoolplan.models import Pupil, PupilGroup, School
+from schoolplan.models import Pupil, PupilGroup
 from schoolplan.sections import Period
 
 DASHBOARD_WEEKS = 12
@@ -97,6 +95,8 @@ class Dashboard:
     outreach_total: figures.OutreachFigures | None
     outreach_per_kind: list
     today: date
+    # The totals' store of rows derived from them (`_Totals.derived`).
+    derived: dict = dataclasses.field(default_factory=dict, repr=False)
 
 
 def _digest(value) -> str:
@@ -129,6 +129,10 @@ class _Totals:
     pieces: dict
     weeks: dict
     outreach: dict
+    # Week rows and rendered table rows derived from these totals, kept for
+    # the next request that finds the totals unchanged. Keyed by what they
+    # depend on besides the totals (groups, language, rows shown).
+    derived: dict = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
     def updated(self, fresh: dict[int, PupilPiece], removed) -> "_Totals":
         pieces = dict(self.pieces)
@@ -172,8 +176,14 @@ class _Totals:
 
         return sorted(flagged, key=severity)
 
-    def week_rows(self, groups: list[PupilGroup]) -> list[tuple]:
+    def week_rows(self, groups: list) -> list[tuple]:
         """Return (week, school sums, sums per group or None), latest week first."""
+        key = ("week_rows", tuple(group.pk for group in groups))
+        if key not in self.derived:
+            self.derived[key] = self._week_rows(groups)
+        return self.derived[key]
+
+    def _week_rows(self, groups: list) -> list[tuple]:
         return [
             (
                 week,
@@ -256,22 +266,48 @@ def _store_pieces(school_id: int, context_key: str, pieces: dict) -> None:
     )
 
 
-def _saved_pieces(context_key: str, pupils: dict, now: float) -> dict:
-    """Return the current pieces stored in PostgreSQL for `pupils`.
+# The pupils' names and versions, each with the piece stored for the context if
+# there is one. The ORM cannot join DashboardPiece from Pupil, since the
+# relation has no reverse name.
+_PUPILS_AND_PIECES_SQL = """
+SELECT pupil.id, pupil.absence_version, pupil.first_name, pupil.last_name,
+       pupil_group.name, piece.version, piece.computed_at, piece.data
+FROM {pupil_table} pupil
+LEFT JOIN {group_table} pupil_group ON pupil_group.id = pupil.group_id
+LEFT JOIN {piece_table} piece
+       ON piece.pupil_id = pupil.id AND piece.context_key = %s
+WHERE pupil.school_id = %s AND pupil.id = ANY(%s)
+"""
 
-    `pupils` is {pupil_id: (absence_version, DashboardPupil)}, and the stored
-    pieces get their names from it.
+
+def _pupils_and_saved_pieces(
+    school_id: int, context_key: str, pupil_ids: list[int], now: float
+) -> tuple[dict, dict]:
+    """Return the pupils and the current pieces PostgreSQL stores for them.
+
+    One query. The pupils are {pupil_id: (absence_version, DashboardPupil)}, as
+    `_pupils` returns them, and the stored pieces get their names from them.
     """
-    rows = DashboardPiece.objects.filter(
-        pupil_id__in=list(pupils), context_key=context_key
-    ).values_list("pupil_id", "version", "computed_at", "data")
-    pieces = {}
-    for pupil_id, version, computed_at, data in rows:
-        expected, pupil = pupils[pupil_id]
+    sql = _PUPILS_AND_PIECES_SQL.format(
+        pupil_table=Pupil._meta.db_table,
+        group_table=PupilGroup._meta.db_table,
+        piece_table=DashboardPiece._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [context_key, school_id, list(pupil_ids)])
+        rows = cursor.fetchall()
+
+    pupils, pieces = {}, {}
+    data_field = DashboardPiece._meta.get_field("data")
+    for pupil_id, expected, first, last, group, version, computed_at, data in rows:
+        pupil = DashboardPupil(pupil_id, f"{first} {last}", group or "")
+        pupils[pupil_id] = (expected, pupil)
         # Only a current piece is read: an anonymised pupil's is blanked.
         if version == expected and now - computed_at <= PIECES_SECONDS:
+            # Decoded as the model field decodes it.
+            data = data_field.from_db_value(data, None, connection)
             pieces[pupil_id] = _piece_from_data(data, version, computed_at, pupil)
-    return pieces
+    return pupils, pieces
 
 
 _FLAG_DATES = ("period_start",)
@@ -326,7 +362,7 @@ def _pupils(queryset) -> dict:
 
 
 def school_totals(
-    school: School, rules: AbsenceRules, period: Period, today: date, versions: dict
+    school_id: int, rules: AbsenceRules, period: Period, today: date, versions: dict
 ) -> _Totals:
     """Return the school's totals for `versions` ({pupil_id: absence_version}).
 
@@ -336,7 +372,7 @@ def school_totals(
     pupils they concern. The sums follow.
     """
     key = _context_key(rules, period, today)
-    totals = _totals.get(school.pk)
+    totals = _totals.get(school_id)
     if totals is None or totals.key != key:
         totals = _Totals(key, {}, {}, {})
 
@@ -353,7 +389,7 @@ def school_totals(
 
     ready = cache.get_many(
         [
-            _piece_key(school.pk, key, pupil_id, versions[pupil_id])
+            _piece_key(school_id, key, pupil_id, versions[pupil_id])
             for pupil_id in stale_ids
         ]
     )
@@ -365,10 +401,10 @@ def school_totals(
     missing_ids = [pupil_id for pupil_id in stale_ids if pupil_id not in fresh]
     if missing_ids:
         # A cached piece carries its pupil's names, so only these pupils' are
-        # read, with their versions again.
-        missing = _pupils(Pupil.objects.filter(school=school, pk__in=missing_ids))
-        # Another worker may have computed them.
-        fresh.update(_saved_pieces(key, missing, now))
+        # read, with their versions again and the pieces another worker may
+        # have computed.
+        missing, saved = _pupils_and_saved_pieces(school_id, key, missing_ids, now)
+        fresh.update(saved)
         uncomputed = {
             pupil_id: missing[pupil_id] for pupil_id in missing if pupil_id not in fresh
         }
@@ -381,11 +417,11 @@ def school_totals(
                 # The whole school in one go costs no more than naming every pupil.
                 whole_school=len(uncomputed) == len(versions),
             )
-            _store_pieces(school.pk, key, computed)
+            _store_pieces(school_id, key, computed)
             fresh.update(computed)
 
     totals = totals.updated(fresh, removed)
-    _totals[school.pk] = totals
+    _totals[school_id] = totals
     return totals
 
 
@@ -396,7 +432,8 @@ def refresh_on_commit(school_id: int, pupil_ids) -> None:
     dashboard that follows finds the pieces in the cache and runs no figures
     query. A failure is logged and leaves the dashboard to compute the pieces.
 
-    A dashboard in another worker reads them from PostgreSQL (`_saved_pieces`).
+    A dashboard in another worker reads them from PostgreSQL
+    (`_pupils_and_saved_pieces`).
     """
     pupil_ids = list(pupil_ids)
     transaction.on_commit(lambda: prepare_pieces(school_id, pupil_ids), robust=True)
@@ -453,27 +490,60 @@ def _compute_pieces(
     }
 
 
-def dashboard(school: School, today: date, *, rules, period: Period) -> Dashboard:
+@dataclass(frozen=True)
+class DashboardGroup:
+    pk: int
+    name: str
+
+
+# The dashboard's other reads, in SQL: through the ORM the three took about
+# 3 ms to compile and run on the school of bench/absence_pages.py (2 shared
+# cores), mostly compiling. A week is named by its Monday, as Django's
+# TruncWeek names it. The successes are those of the given pupils, with no join
+# to the pupils, whose plan on a table without statistics was a loop over
+# every success.
+_VERSIONS_SQL = "SELECT id, absence_version FROM {pupil_table} WHERE school_id = %s"
+_GROUPS_SQL = "SELECT id, name FROM {group_table} WHERE school_id = %s ORDER BY name"
+_SUCCESSES_SQL = """
+SELECT success.day - (EXTRACT(isodow FROM success.day)::integer - 1) AS week,
+       COUNT(*) AS count
+FROM {success_table} success
+WHERE success.pupil_id = ANY(%s) AND success.day BETWEEN %s AND %s
+GROUP BY 1
+ORDER BY 1
+"""
+
+
+def _fetch_rows(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def dashboard(school_id: int, today: date, *, rules, period: Period) -> Dashboard:
     """Return the leadership dashboard's data. A fixed number of queries."""
     # Raise even when no pupil needs a figures query, so SQLite always gets the
     # page that explains why.
     figures.require_postgresql()
     versions = dict(
-        Pupil.objects.filter(school=school).values_list("pk", "absence_version")
+        _fetch_rows(_VERSIONS_SQL.format(pupil_table=Pupil._meta.db_table), [school_id])
     )
-    totals = school_totals(school, rules, period, today, versions)
-    groups = list(PupilGroup.objects.filter(school=school).order_by("name"))
+    totals = school_totals(school_id, rules, period, today, versions)
+    groups = [
+        DashboardGroup(pk, name)
+        for pk, name in _fetch_rows(
+            _GROUPS_SQL.format(group_table=PupilGroup._meta.db_table), [school_id]
+        )
+    ]
     first_week = first_week_of(period, today)
 
-    successes = list(
-        Success.objects.filter(
-            pupil__school=school, day__gte=first_week, day__lte=today
+    successes = [
+        {"week": week, "count": count}
+        for week, count in _fetch_rows(
+            _SUCCESSES_SQL.format(success_table=Success._meta.db_table),
+            [list(versions), first_week, today],
         )
-        .annotate(week=TruncWeek("day"))
-        .values("week")
-        .annotate(count=Count("id"))
-        .order_by("week")
-    )
+    ]
     outreach_total, outreach_per_kind = _outreach(totals.outreach)
     return Dashboard(
         period=period,
@@ -484,6 +554,7 @@ def dashboard(school: School, today: date, *, rules, period: Period) -> Dashboar
         outreach_total=outreach_total,
         outreach_per_kind=outreach_per_kind,
         today=today,
+        derived=totals.derived,
     )
 
 
@@ -540,20 +611,35 @@ def _week_context(row) -> dict:
 
 
 def body_context(data: Dashboard, *, show_all: bool) -> dict:
-    """Return the context of the dashboard's body, its table rows rendered."""
+    """Return the context of the dashboard's body, its table rows rendered.
+
+    The rendered rows are kept with the totals, so a request that finds the
+    totals unchanged neither renders nor looks up a row.
+    """
     shown_flagged = data.flagged if show_all else data.flagged[:FLAGGED_SHOWN]
-    flag_rows = _rendered_rows(
-        "absence/_dashboard_flag_row.html",
-        shown_flagged,
-        lambda entry: {"entry": entry},
-        lambda entry: (entry.pupil, entry.open_flags, entry.done_flags),
+    language = get_language()
+    flag_key = ("flag_rows", language, show_all)
+    if flag_key not in data.derived:
+        data.derived[flag_key] = _rendered_rows(
+            "absence/_dashboard_flag_row.html",
+            shown_flagged,
+            lambda entry: {"entry": entry},
+            lambda entry: (entry.pupil, entry.open_flags, entry.done_flags),
+        )
+    # `data.weeks` has a column per group, in the order of `data.groups`.
+    week_key = (
+        "rendered_week_rows",
+        language,
+        tuple(group.pk for group in data.groups),
     )
-    week_rows = _rendered_rows(
-        "absence/_dashboard_week_row.html",
-        data.weeks,
-        _week_context,
-        lambda row: row,
-    )
+    if week_key not in data.derived:
+        data.derived[week_key] = _rendered_rows(
+            "absence/_dashboard_week_row.html",
+            data.weeks,
+            _week_context,
+            lambda row: row,
+        )
+    flag_rows, week_rows = data.derived[flag_key], data.derived[week_key]
     return {
         "data": data,
         "flag_rows": flag_rows,
@@ -562,3 +648,28 @@ def body_context(data: Dashboard, *, show_all: bool) -> dict:
         "max_successes": max((week["count"] for week in data.successes), default=0),
         "kind_labels": dict(OutreachContact.Kind.choices),
     }
+
+
+def rendered_body(data: Dashboard, *, show_all: bool) -> SafeString:
+    """Render the dashboard's body, or return it as last rendered from the same data.
+
+    The body is kept with the totals, beside what else it shows: the groups'
+    names and the successes, which the totals do not cover. Only the latest
+    body per language and `show_all` is kept.
+    """
+    key = ("body", get_language(), show_all)
+    inputs = (
+        tuple((group.pk, group.name) for group in data.groups),
+        tuple((week["week"], week["count"]) for week in data.successes),
+    )
+    stored = data.derived.get(key)
+    if stored is not None and stored[0] == inputs:
+        return stored[1]
+
+    body = get_template("absence/_dashboard_body.html").render(
+        body_context(data, show_all=show_all)
+    )
+    # Rendered by our own template, which escapes what it fills in.
+    body = mark_safe(body)
+    data.derived[key] = (inputs, body)
+    return body

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,7 +13,11 @@ from django.utils.translation import gettext as _
 
 from absence import calendar, figures, selectors, services
 from absence import dashboard as school_dashboard
-from absence.access import require_leadership, require_whole_school
+from absence.access import (
+    WHOLE_SCHOOL_ONLY,
+    require_leadership,
+    require_whole_school,
+)
 from absence.forms import (
     DaysOffForm,
     ExportForm,
@@ -32,20 +36,20 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def dashboard(request):
     """Show the leadership dashboard, brought up to date per changed pupil."""
     require_whole_school(request.user)
-    school = school_of(request.user)
     today = timezone.localdate()
-    period = selectors.school_year_period(school.pk, today)
+    setting = selectors.staff_school_setting(request.user, today)
+    if setting is None:
+        raise PermissionDenied(WHOLE_SCHOOL_ONLY)
+    period = setting.period
 
     data = school_dashboard.dashboard(
-        school, today, rules=figures.rules_for(school.pk), period=period
+        setting.school_id, today, rules=setting.rules, period=period
     )
-    body_context = school_dashboard.body_context(
-        data, show_all=request.GET.get("alle") == "1"
-    )
+    body = school_dashboard.rendered_body(data, show_all=request.GET.get("alle") == "1")
 
     record_access(request.user, AccessLogEntry.Action.VIEW, what=_("absence dashboard"))
     context = {
-        **body_context,
+        "body": body,
         "period": period,
         "today": today,
         "export_form": ExportForm(),

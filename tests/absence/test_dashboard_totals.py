@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from absence import dashboard, services
+from absence import dashboard, figures, selectors, services
 from absence.figures import previous_quarter_start
 from absence.models import (
     AbsenceRules,
@@ -22,9 +22,10 @@ from absence.models import (
     OutreachContact,
     Registration,
     Status,
+    Success,
 )
 from schoolplan import privacy
-from schoolplan.models import Pupil
+from schoolplan.models import Area, Pupil, PupilGroup
 from tests.absence.helpers import make_school_year, register, register_many, weekdays
 from tests.factories import PupilFactory
 
@@ -113,6 +114,17 @@ CHANGES = {
     "stricter rules": lambda pupils, teacher, other_group: AbsenceRules.objects.update(
         illness_teaching_days=200
     ),
+    # A success changes no pupil's absence version, and so keeps the totals.
+    "new success": lambda pupils, teacher, other_group: Success.objects.create(
+        pupil=pupils["regular"],
+        day=timezone.localdate() - timedelta(days=1),
+        area=Area.objects.get(code=Area.Code.ATTENDANCE),
+        pattern=Success.Pattern.WHOLE_DAY,
+        seen_by=teacher,
+    ),
+    "renamed group": lambda pupils, teacher, other_group: PupilGroup.objects.filter(
+        pk=other_group.pk
+    ).update(name="Omdøbt hold"),
 }
 
 
@@ -258,3 +270,55 @@ def test_anonymised_pupil_piece_is_not_reused(client_for, leader, school_in_sess
 
     assert truant.full_name not in page
     assert page == _fresh_page(client)
+
+
+def test_unchanged_dashboard_reuses_its_body(
+    client_for, leader, school_in_session, monkeypatch
+):
+    client = client_for(leader)
+    first = _page(client)
+    rendered = []
+    body_context = dashboard.body_context
+    monkeypatch.setattr(
+        dashboard,
+        "body_context",
+        lambda *args, **kwargs: rendered.append(1) or body_context(*args, **kwargs),
+    )
+
+    second = _page(client)
+    rendered_for_second = len(rendered)
+    everything = client.get(reverse("absence:dashboard") + "?alle=1")
+
+    assert second == first
+    assert rendered_for_second == 0
+    assert everything.status_code == 200
+    assert len(rendered) == 1
+
+
+def test_school_setting_matches_separate_reads(school, leader):
+    today = timezone.localdate()
+
+    without_year = selectors.staff_school_setting(leader, today)
+    AbsenceRules.objects.create(school=school, warning_percent=12)
+    year = make_school_year(
+        school, today - timedelta(days=30), today + timedelta(days=30)
+    )
+    with_year = selectors.staff_school_setting(leader, today)
+
+    assert without_year.school_id == school.pk
+    assert without_year.rules.pk is None
+    # Before the year was made: the default August to July.
+    assert without_year.period.start == figures.school_year_start(today)
+    assert with_year.period.start == year.first_day
+    assert with_year.period.end == year.last_day
+    assert with_year.rules.pk is not None
+    assert dashboard._rules_stamp(with_year.rules) == dashboard._rules_stamp(
+        figures.rules_for(school.pk)
+    )
+
+
+def test_school_setting_without_staff_record(school, leader):
+    leader.staff.delete()
+    leader.refresh_from_db()
+
+    assert selectors.staff_school_setting(leader, timezone.localdate()) is None
