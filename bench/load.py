@@ -27,7 +27,10 @@ import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg2
 import requests
@@ -42,6 +45,26 @@ LEADER = "lene"
 # leader once.
 ACCOUNTS = [LEADER] + TEACHERS * 5 + ["karen", "rasmus"] * 2 + [LEADER]
 EXPORT_INTERVAL_SECONDS = 60
+SCHOOL_TIME_ZONE = ZoneInfo("Europe/Copenhagen")
+
+
+def school_today() -> date:
+    return datetime.now(SCHOOL_TIME_ZONE).date()
+
+
+def register_day() -> date:
+    """Return the day whose register the staff save: today, or the last weekday.
+
+    A weekend has no register to save, so a run on Saturday saves Friday's, as
+    a teacher correcting it would. A weekday off in the demo calendar still
+    gets no register, and the report then shows no registers saved.
+    """
+    day = school_today()
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return day
+
+
 CSRF_PATTERN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -53,7 +76,8 @@ class Results:
     started: float = field(default_factory=time.monotonic)
     errors: list[str] = field(default_factory=list)
     saved_entries: list[str] = field(default_factory=list)
-    saved_registers: list[tuple[str, str]] = field(default_factory=list)
+    # (group id, day, pupil id, note) of each register saved
+    saved_registers: list[tuple[str, date, str, str]] = field(default_factory=list)
     requests: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -206,7 +230,7 @@ def write_entry(staff: Staff, pupil_id: str, marker: str) -> None:
         f"/elever/{pupil_id}/notater/nyt/",
         data={
             "csrfmiddlewaretoken": staff.csrf(plan.text),
-            "concerns_date": time.strftime("%Y-%m-%d"),
+            "concerns_date": school_today().isoformat(),
             "kind": "daily",
             "text": f"Belastningstest {marker}: kom kl. 8.40 og læste i 20 minutter.",
         },
@@ -217,15 +241,52 @@ def write_entry(staff: Staff, pupil_id: str, marker: str) -> None:
             staff.results.saved_entries.append(marker)
 
 
-HIDDEN_INPUT = re.compile(r'<input[^>]*type="hidden"[^>]*>')
-ATTRIBUTE = re.compile(r'(name|value)="([^"]*)"')
+class RegisterFormReader(HTMLParser):
+    """Collect what a browser sends from the register form as it was loaded.
+
+    Text, time and hidden inputs send their value, radio buttons and check
+    boxes only when checked, and a select its selected option.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.in_form = False
+        self.select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form":
+            self.in_form = "register-form" in (attributes.get("class") or "")
+        if not self.in_form or not attributes.get("name"):
+            if tag == "option" and self.select and "selected" in attributes:
+                self.fields[self.select] = attributes.get("value") or ""
+            return
+        name = attributes["name"]
+        if tag == "input":
+            kind = attributes.get("type", "text")
+            if kind in ("radio", "checkbox"):
+                if "checked" in attributes:
+                    self.fields[name] = attributes.get("value") or "on"
+            elif kind != "submit":
+                self.fields[name] = attributes.get("value") or ""
+        elif tag == "select":
+            self.select = name
+            self.fields.setdefault(name, "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.in_form = False
+        elif tag == "select":
+            self.select = None
 
 
-def save_register(staff: Staff) -> None:
-    """Save today's morning register of one of the teacher's groups.
+def save_register(staff: Staff, marker: str) -> None:
+    """Save a morning register of one of the teacher's groups.
 
-    The form is saved with "the rest are present", as a teacher does on a
-    morning when everyone came; the hidden version fields go back unchanged.
+    The form goes back as loaded, with "the rest are present" and one pupil
+    marked present with a note that names `marker`, so that the check after
+    the run can find this save in the database.
     """
     index = staff.timed("register", "GET", "/fravaer/")
     if index is None:
@@ -237,15 +298,26 @@ def save_register(staff: Staff) -> None:
         if not links:
             return
         path = staff.rng.choice(links)
+    day = register_day()
+    path += f"?day={day.isoformat()}"
     form = staff.timed("register", "GET", path)
     if form is None or form.status_code != 200:
         return
 
-    data = {"rest_present": ""}
-    for tag in HIDDEN_INPUT.findall(form.text):
-        attributes = dict(ATTRIBUTE.findall(tag))
-        if "name" in attributes:
-            data[attributes["name"]] = attributes.get("value", "")
+    reader = RegisterFormReader()
+    reader.feed(form.text)
+    data = reader.fields | {"rest_present": ""}
+    pupil_ids = sorted(
+        name.removesuffix("-version").removeprefix("p")
+        for name in data
+        if re.fullmatch(r"p\d+-version", name)
+    )
+    if not pupil_ids:
+        staff.results.error(f"register {path}: no pupils in the form")
+        return
+    pupil_id = staff.rng.choice(pupil_ids)
+    note = f"Belastningstest {marker}"
+    data |= {f"p{pupil_id}-status": "present", f"p{pupil_id}-note": note}
 
     response = staff.timed(
         "save register", "POST", path, data=data, headers={"Referer": staff.base + path}
@@ -253,7 +325,7 @@ def save_register(staff: Staff) -> None:
     if response is not None and response.status_code == 302:
         group_id = re.search(r"/hold/(\d+)/", path).group(1)
         with staff.results.lock:
-            staff.results.saved_registers.append((staff.username, group_id))
+            staff.results.saved_registers.append((group_id, day, pupil_id, note))
 
 
 def export_pdf(staff: Staff, pupil_id: str) -> None:
@@ -261,8 +333,8 @@ def export_pdf(staff: Staff, pupil_id: str) -> None:
     page = staff.timed("pdf form", "GET", f"/elever/{pupil_id}/pdf/")
     if page is None or page.status_code != 200:
         return
-    today = time.localtime()
-    first_year = today.tm_year if today.tm_mon >= 8 else today.tm_year - 1
+    today = school_today()
+    first_year = today.year if today.month >= 8 else today.year - 1
     response = staff.timed(
         "pdf export",
         "POST",
@@ -271,7 +343,7 @@ def export_pdf(staff: Staff, pupil_id: str) -> None:
             "csrfmiddlewaretoken": staff.csrf(page.text),
             "audience": "municipality",
             "date_from": f"{first_year}-08-01",
-            "date_to": time.strftime("%Y-%m-%d"),
+            "date_to": today.isoformat(),
         },
         headers={"Referer": staff.base + f"/elever/{pupil_id}/pdf/"},
     )
@@ -292,7 +364,7 @@ def work(
         staff.results.error(f"{staff.username} sees no pupils")
         return
 
-    save_register(staff)
+    save_register(staff, f"{staff.username}-{number}-register")
     step = 0
     next_export = time.monotonic() if staff.username == LEADER else float("inf")
     while time.monotonic() < deadline and staff.results.requests < max_requests:
@@ -330,29 +402,27 @@ def check_saved(database_url_name: str, results: Results) -> list[str]:
         if marker not in stored:
             problems.append(f"entry {marker} got a success response but is not stored")
 
-    # Every pupil of a group whose register was saved must have today's
-    # morning notation, since the save marked the rest present.
+    # Each saved register wrote its note on one pupil's morning notation. A
+    # later save by a colleague who saw the note may change it, so the note
+    # counts as stored if the row's history contains it.
     connection = psycopg2.connect(
         dbname=database_url_name, user="postgres", host="127.0.0.1"
     )
     with connection, connection.cursor() as cursor:
-        for group_id in sorted({group for _user, group in results.saved_registers}):
+        for group_id, day, pupil_id, note in results.saved_registers:
             cursor.execute(
                 """
-                SELECT count(*) FROM schoolplan_pupil pupil
-                WHERE pupil.group_id = %s AND pupil.leaving_date IS NULL
-                  AND NOT EXISTS (
-                    SELECT 1 FROM absence_registration registration
-                    WHERE registration.pupil_id = pupil.id
-                      AND registration.day
-                          = (now() AT TIME ZONE 'Europe/Copenhagen')::date
-                      AND registration.notation = 'morning')
+                SELECT count(*) FROM absence_historicalregistration
+                WHERE pupil_id = %s AND day = %s AND notation = 'morning'
+                  AND note = %s
                 """,
-                [group_id],
+                [pupil_id, day, note],
             )
-            missing = cursor.fetchone()[0]
-            if missing:
-                problems.append(f"group {group_id}: {missing} pupils lack today's row")
+            if not cursor.fetchone()[0]:
+                problems.append(
+                    f"register of group {group_id} on {day} got a success response,"
+                    f" but no version of pupil {pupil_id}'s row has the note {note!r}"
+                )
     connection.close()
     return problems
 
