@@ -738,7 +738,7 @@ def populate(*, seed: int = 2026, today: date | None = None) -> School:
             name=f"{rng.choice(['Anne', 'Trine', 'Maria', 'Helle'])} {pupil.last_name}",
             relation="mor",
             phone=f"2{rng.randint(1000000, 9999999)}",
-            email=f"forælder{index}@example.com",
+            email=f"foraelder{index}@example.com",
         )
         Guardian.objects.create(
             pupil=pupil,

@@ -4,12 +4,14 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models.functions import Length
 
 from schoolplan import demo
-from schoolplan.models import Entry, Pupil, PupilGroup, StaffMember
+from schoolplan.models import Entry, Guardian, Pupil, PupilGroup, StaffMember
 
 TODAY = date(2026, 12, 4)
 
@@ -52,6 +54,21 @@ def test_demo_shape(reference_data):
     assert (
         Entry.objects.annotate(length=Length("text")).filter(length__gte=800).exists()
     )
+
+
+def test_demo_guardian_emails_valid(reference_data):
+    """The admin validates every guardian's email when a pupil is saved there."""
+    demo.populate(seed=2026, today=TODAY)
+
+    emails = [
+        email for email in Guardian.objects.values_list("email", flat=True) if email
+    ]
+    assert emails
+    for email in emails:
+        try:
+            validate_email(email)
+        except ValidationError:
+            pytest.fail(f"demo guardian email {email!r} is invalid")
 
 
 def _pattern(fragments, name):
