@@ -16,11 +16,23 @@ from schoolplan.models import Entry, PlanExport, Pupil, PupilGroup, School
 PUPIL_NOT_FOUND = _("The pupil does not exist, or you do not have access to the pupil.")
 FRONT_PAGE_DENIED = _("Only coordinators and leadership may edit the front page.")
 EXPORT_DENIED = _("Only coordinators and leadership may export the plan as a PDF.")
+NO_SCHOOL = _(
+    "Your login is not linked to a school. Ask the school's administrator to give "
+    "it a staff record."
+)
 
 
 def school_of(user) -> School | None:
     staff = getattr(user, "staff", None)
     return staff.school if staff is not None else None
+
+
+def require_school(user) -> School:
+    """Return the user's school, or raise PermissionDenied without a staff record."""
+    school = school_of(user)
+    if school is None:
+        raise PermissionDenied(NO_SCHOOL)
+    return school
 
 
 def visible_groups(user) -> QuerySet[PupilGroup]:

@@ -24,22 +24,43 @@ from absence.forms import (
 )
 from absence.models import LEGAL_GROUPS, AbsenceRules, Registration
 from absence.views.helpers import safe_next_url
-from schoolplan.access import get_pupil_for_user, school_of, visible_groups
+from schoolplan.access import (
+    get_pupil_for_user,
+    require_school,
+    school_of,
+    visible_groups,
+)
 from schoolplan.audit import record_access
 from schoolplan.models import AccessLogEntry, PupilGroup
 from schoolplan.services import StaleEditError
 
 
 def _requested_day(request, today: date) -> date:
-    """Return the ?day= date, today if it is missing or invalid; 404 if out of range."""
+    """Return the ?day= date, or today if it is missing, invalid or later.
+
+    An invalid or later date gets a message saying that today is shown. A
+    date outside the supported years raises Http404.
+    """
+    value = request.GET.get("day", "")
+    if not value:
+        return today
     try:
-        day = date.fromisoformat(request.GET.get("day", ""))
+        day = date.fromisoformat(value)
     except ValueError:
+        messages.warning(
+            request,
+            _("The date in the address is invalid, so today's register is shown."),
+        )
         return today
     if not in_supported_range(day):
         raise Http404("The register date is out of range.")
+    if day > today:
+        messages.warning(
+            request, _("A later day has no register yet, so today's register is shown.")
+        )
+        return today
 
-    return min(day, today)
+    return day
 
 
 def _register_url(group_id: int, day: date) -> str:
@@ -302,14 +323,14 @@ def _rebind_after_conflict(
 
 def awaiting(request):
     """List the absences awaiting a reason in the groups the user works with."""
-    school = school_of(request.user)
+    school = require_school(request.user)
     groups = list(visible_groups(request.user))
     registrations = list(
         selectors.awaiting_reasons(
             school=school, group_ids=[group.pk for group in groups]
         )
     )
-    rules = rules_for(school.pk) if school else None
+    rules = rules_for(school.pk)
 
     today = timezone.localdate()
     for registration in registrations:

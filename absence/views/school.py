@@ -10,11 +10,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from absence import calendar, figures, selectors, services
 from absence import dashboard as school_dashboard
 from absence.access import (
-    WHOLE_SCHOOL_ONLY,
     require_leadership,
     require_whole_school,
 )
@@ -25,7 +25,7 @@ from absence.forms import (
     SchoolYearForm,
 )
 from absence.models import AbsenceRules, NonSchoolDay, SchoolYear
-from schoolplan.access import school_of
+from schoolplan.access import NO_SCHOOL, require_school
 from schoolplan.audit import record_access
 from schoolplan.models import AccessLogEntry, Pupil
 
@@ -39,7 +39,7 @@ def dashboard(request):
     today = timezone.localdate()
     setting = selectors.staff_school_setting(request.user, today)
     if setting is None:
-        raise PermissionDenied(WHOLE_SCHOOL_ONLY)
+        raise PermissionDenied(NO_SCHOOL)
     period = setting.period
 
     data = school_dashboard.dashboard(
@@ -83,7 +83,7 @@ def export_csv(request):
     spreadsheet programs expect.
     """
     require_whole_school(request.user)
-    school = school_of(request.user)
+    school = require_school(request.user)
     today = timezone.localdate()
 
     form = ExportForm(request.GET or None)
@@ -165,7 +165,7 @@ def export_csv(request):
 
 def calendar_list(request):
     require_whole_school(request.user)
-    school = school_of(request.user)
+    school = require_school(request.user)
 
     next_first_year = timezone.localdate().year
     latest = SchoolYear.objects.filter(school=school).order_by("-first_day").first()
@@ -199,7 +199,7 @@ def calendar_list(request):
 def calendar_year(request, year_id: int):
     require_whole_school(request.user)
     school_year = get_object_or_404(
-        SchoolYear, pk=year_id, school=school_of(request.user)
+        SchoolYear, pk=year_id, school=require_school(request.user)
     )
 
     form = DaysOffForm(
@@ -218,9 +218,12 @@ def calendar_year(request, year_id: int):
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request, _("%(count)s weekdays were marked off.") % {"count": count}
+            message = ngettext(
+                "%(count)s weekday was marked off.",
+                "%(count)s weekdays were marked off.",
+                count,
             )
+            messages.success(request, message % {"count": count})
             return redirect("absence:calendar_year", school_year.pk)
 
     days_off = list(school_year.non_school_days.all())
@@ -246,7 +249,7 @@ def _school_day_count(school_year: SchoolYear, days_off: int) -> int:
 def day_off_delete(request, year_id: int, day: date):
     require_whole_school(request.user)
     school_year = get_object_or_404(
-        SchoolYear, pk=year_id, school=school_of(request.user)
+        SchoolYear, pk=year_id, school=require_school(request.user)
     )
 
     if request.method == "POST":
@@ -258,7 +261,7 @@ def day_off_delete(request, year_id: int, day: date):
 
 def rules_edit(request):
     require_leadership(request.user)
-    school = school_of(request.user)
+    school = require_school(request.user)
     rules = AbsenceRules.objects.filter(school=school).first() or AbsenceRules(
         school=school
     )

@@ -109,6 +109,29 @@ def test_days_off_are_added_and_removed(client_for, coordinator, school_year):
     }
 
 
+@pytest.mark.parametrize(
+    ("last_day", "message"),
+    [
+        ("2026-04-27", "1 hverdag er markeret som fridag."),
+        ("2026-04-28", "2 hverdage er markeret som fridage."),
+    ],
+)
+def test_days_off_message_counts_days(
+    client_for, coordinator, school_year, last_day, message
+):
+    url = reverse("absence:calendar_year", args=[school_year.pk])
+    data = {
+        "first_day": "2026-04-27",
+        "last_day": last_day,
+        "kind": "closing_day",
+        "name": "Lejrskole",
+    }
+
+    response = client_for(coordinator).post(url, data, follow=True)
+
+    assert message in response.content.decode()
+
+
 def test_days_off_outside_school_year_are_rejected(
     client_for, coordinator, school_year
 ):

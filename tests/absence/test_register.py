@@ -1,12 +1,13 @@
 """The morning register: one save for the whole group, history, conflicts and dates."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from unittest import mock
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from absence import services
@@ -277,6 +278,28 @@ def test_no_register_is_due_on_a_holiday(client_for, teacher, group, school_year
     assert not Registration.objects.exists()
     with pytest.raises(services.ValidationError):
         _save(group, HOLIDAY, teacher, [pupil], Status.PRESENT)
+
+
+INVALID_DAY = "Datoen i adressen er ugyldig, så dagens fremmøde vises."
+LATER_DAY = "En senere dag kan ikke registreres endnu, så dagens fremmøde vises."
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("abc", INVALID_DAY), ("2026-02-30", INVALID_DAY), ("later", LATER_DAY)],
+)
+def test_register_day_not_shown_gets_message(
+    client_for, teacher, group, value, message
+):
+    if value == "later":
+        value = (timezone.localdate() + timedelta(days=3)).isoformat()
+    url = reverse("absence:register", args=[group.pk]) + f"?day={value}"
+
+    response = client_for(teacher).get(url)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert response.context["day"] == timezone.localdate()
 
 
 def test_no_register_is_due_on_weekend_or_without_calendar(teacher, group, school_year):

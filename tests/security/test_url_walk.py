@@ -7,7 +7,11 @@ so no page can be added without deciding who may open it.
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from schoolplan import roles
 
 ROLES = ("teacher", "other_teacher", "coordinator", "leader", "outsider", "anonymous")
 LOGIN = "login"
@@ -174,3 +178,34 @@ def test_every_url_for_role(client, cast, url_arguments, role):
             )
 
     assert failures == []
+
+
+@pytest.mark.parametrize("role", [roles.TEACHER, roles.COORDINATOR, roles.LEADERSHIP])
+def test_every_url_without_staff_record(client, url_arguments, role):
+    """A login in a role group but with no staff record gets no server error."""
+    user = get_user_model().objects.create_user("uden-skole")
+    user.groups.add(Group.objects.get(name=role))
+    client.force_login(user)
+    client.raise_request_exception = False
+    failures = []
+
+    for name, pattern in sorted(_application_urls().items()):
+        url = _url(name, pattern, url_arguments)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            if response.status_code >= 500:
+                failures.append(f"{method} {name} {url}: {response.status_code}")
+
+    assert failures == []
+
+
+@pytest.mark.parametrize("name", ["dashboard", "export_csv", "awaiting", "calendar"])
+def test_school_page_without_staff_record(db, client, name):
+    user = get_user_model().objects.create_user("uden-skole")
+    user.groups.add(Group.objects.get(name=roles.LEADERSHIP))
+    client.force_login(user)
+
+    response = client.get(reverse(f"absence:{name}"))
+
+    assert response.status_code == 403
+    assert "ikke knyttet til en skole" in response.content.decode()
