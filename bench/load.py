@@ -402,29 +402,54 @@ def check_saved(database_url_name: str, results: Results) -> list[str]:
         if marker not in stored:
             problems.append(f"entry {marker} got a success response but is not stored")
 
-    # Each saved register wrote its note on one pupil's morning notation. A
-    # later save by a colleague who saw the note may change it, so the note
-    # counts as stored if the row's history contains it.
+    # Each saved register wrote its note on one pupil's morning notation, and
+    # the history keeps that version. The note may be gone from the row only
+    # if a later version replaced it, and no two saves may have written the
+    # same version: that is what an overwrite past the version check leaves.
     connection = psycopg2.connect(
         dbname=database_url_name, user="postgres", host="127.0.0.1"
     )
     with connection, connection.cursor() as cursor:
         for group_id, day, pupil_id, note in results.saved_registers:
             cursor.execute(
-                """
-                SELECT count(*) FROM absence_historicalregistration
-                WHERE pupil_id = %s AND day = %s AND notation = 'morning'
-                  AND note = %s
-                """,
-                [pupil_id, day, note],
+                REGISTER_SAVE_CHECK_SQL,
+                {"pupil_id": pupil_id, "day": day, "note": note},
             )
-            if not cursor.fetchone()[0]:
-                problems.append(
-                    f"register of group {group_id} on {day} got a success response,"
-                    f" but no version of pupil {pupil_id}'s row has the note {note!r}"
-                )
+            noted, kept, repeated = cursor.fetchone()
+            where = f"register of group {group_id} on {day}, pupil {pupil_id}"
+            if not noted:
+                problems.append(f"{where}: no version has the note {note!r}")
+            elif not kept:
+                problems.append(f"{where}: the note {note!r} was lost, not replaced")
+            if repeated:
+                problems.append(f"{where}: versions written twice: {repeated}")
     connection.close()
     return problems
+
+
+# One row: versions with the note, whether the row still has it or a later
+# version replaced it, and how many versions of the row were written twice.
+# Deletions repeat the version they delete, so they are left out.
+REGISTER_SAVE_CHECK_SQL = """
+WITH noted AS (
+    SELECT id, version FROM absence_historicalregistration
+    WHERE pupil_id = %(pupil_id)s AND day = %(day)s AND notation = 'morning'
+      AND note = %(note)s AND history_type <> '-'
+), versions AS (
+    SELECT history.version FROM absence_historicalregistration history
+    WHERE history.id IN (SELECT id FROM noted) AND history.history_type <> '-'
+)
+SELECT
+    (SELECT count(*) FROM noted),
+    EXISTS (
+        SELECT 1 FROM absence_registration current JOIN noted USING (id)
+        WHERE current.note = %(note)s
+    ) OR EXISTS (
+        SELECT 1 FROM absence_historicalregistration later JOIN noted USING (id)
+        WHERE later.version > noted.version AND later.history_type <> '-'
+    ),
+    (SELECT count(*) - count(DISTINCT version) FROM versions)
+"""
 
 
 def percentile(values: list[float], share: float) -> float:
