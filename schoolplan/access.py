@@ -11,7 +11,14 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from schoolplan import roles
-from schoolplan.models import Entry, PlanExport, Pupil, PupilGroup, School
+from schoolplan.models import (
+    Entry,
+    PlanExport,
+    Pupil,
+    PupilGroup,
+    School,
+    StaffMember,
+)
 
 PUPIL_NOT_FOUND = _("The pupil does not exist, or you do not have access to the pupil.")
 FRONT_PAGE_DENIED = _("Only coordinators and leadership may edit the front page.")
@@ -36,6 +43,37 @@ def visible_groups(user) -> QuerySet[PupilGroup]:
         groups = groups.filter(staff=user)
 
     return groups.order_by("name")
+
+
+# The groups `visible_groups` returns. Plain SQL, because through the ORM this
+# query took longer to compile than to run, and the register reads it on every
+# request. `staff_only` keeps the groups the user works with.
+_VISIBLE_GROUPS_SQL = """
+SELECT pupil_group.*
+FROM {group_table} pupil_group
+JOIN {staff_table} staff ON staff.school_id = pupil_group.school_id
+WHERE staff.user_id = %(user_id)s AND (
+    NOT %(staff_only)s OR pupil_group.id IN (
+        SELECT link.pupilgroup_id FROM {link_table} link
+        WHERE link.user_id = %(user_id)s
+    )
+)
+ORDER BY pupil_group.name
+"""
+
+
+def visible_group_list(user) -> list[PupilGroup]:
+    """Return the groups of `visible_groups` as a list. One query."""
+    if roles.role_of(user) is None:
+        return []
+
+    sql = _VISIBLE_GROUPS_SQL.format(
+        group_table=PupilGroup._meta.db_table,
+        staff_table=StaffMember._meta.db_table,
+        link_table=PupilGroup.staff.through._meta.db_table,
+    )
+    params = {"user_id": user.pk, "staff_only": not roles.sees_whole_school(user)}
+    return list(PupilGroup.objects.raw(sql, params))
 
 
 def visible_pupils(user) -> QuerySet[Pupil]:
