@@ -4,11 +4,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
 from schoolplan.access import visible_pupils
 from schoolplan.models import (
     Amendment,
+    Area,
     Challenge,
     Entry,
     FrontPage,
@@ -72,9 +74,53 @@ def log_entry_rows(pupil: Pupil, log_filter: LogFilter | None) -> QuerySet[Entry
     return _filtered(entries, log_filter)
 
 
+# A page of the unfiltered log, newest first, as `log_entry_rows` orders it.
+# Through the ORM, with the entries' author, goal and striker joined, reading a
+# page of 25 took about four times as long (cProfile of bench/absence_pages.py),
+# mostly compiling and building the related rows.
+_LOG_PAGE_SQL = """
+SELECT entry.* FROM {entry_table} entry
+WHERE entry.pupil_id = %s
+ORDER BY entry.concerns_date DESC, entry.created_at DESC, entry.id DESC
+LIMIT %s OFFSET %s
+"""
+
+
+class UnfilteredLog:
+    """The pupil's whole log for a Paginator, which reads each page in plain SQL.
+
+    `entry_count` is the number of the pupil's entries, counted by the caller.
+    The entries come without their related rows: `prefetch_log_details` loads
+    them for the entries whose cards are rendered.
+    """
+
+    def __init__(self, pupil: Pupil, entry_count: int):
+        self.pupil = pupil
+        self.entry_count = entry_count
+
+    def count(self) -> int:
+        return self.entry_count
+
+    def __len__(self) -> int:
+        return self.entry_count
+
+    def __getitem__(self, window: slice) -> list[Entry]:
+        start = window.start or 0
+        if window.stop <= start:
+            return []
+
+        sql = _LOG_PAGE_SQL.format(entry_table=Entry._meta.db_table)
+        return list(Entry.objects.raw(sql, [self.pupil.pk, window.stop - start, start]))
+
+
 def prefetch_log_details(entries: list[Entry]) -> None:
-    """Load the areas and amendments of `entries`. Two queries."""
-    prefetch_related_objects(entries, *_log_details())
+    """Load what the cards of `entries` show besides the entries' own fields.
+
+    The author, goal and striker are read only for entries that lack them, so
+    this makes two queries (areas and amendments) for entries read with
+    `log_entry_rows`, and up to three more for others.
+    """
+    prefetch_related_objects(entries, "author", "goal", "struck_by", *_log_details())
 
 
 def _log_details():
@@ -121,14 +167,44 @@ def entries_for_audience(
     )
 
 
-def log_authors(pupil: Pupil):
-    """Return the staff who have written in the pupil's log, for the author filter."""
-    return (
-        get_user_model()
-        .objects.filter(entries__pupil=pupil)
-        .annotate(entry_count=Count("entries"))
-        .order_by("first_name", "last_name")
+# The entries are counted before the join, so PostgreSQL groups author ids, not
+# whole user rows (the ORM grouped by every column of the user).
+_LOG_AUTHORS_SQL = """
+SELECT author.*, written.entry_count
+FROM (
+    SELECT entry.author_id, count(*) AS entry_count
+    FROM {entry_table} entry
+    WHERE entry.pupil_id = %s
+    GROUP BY entry.author_id
+) written
+JOIN {user_table} author ON author.id = written.author_id
+ORDER BY author.first_name, author.last_name
+"""
+
+
+def log_authors(pupil: Pupil) -> list:
+    """Return the staff who have written in the pupil's log, for the author filter.
+
+    Each has `entry_count`, the number of the pupil's entries they wrote.
+    """
+    user_model = get_user_model()
+    sql = _LOG_AUTHORS_SQL.format(
+        user_table=user_model._meta.db_table, entry_table=Entry._meta.db_table
     )
+    return list(user_model.objects.raw(sql, [pupil.pk]))
+
+
+def area_rows() -> list[tuple]:
+    """Return (id, code, position) of every area, in the areas' order. One query.
+
+    Plain SQL, which the log's filter card reads on every miss of its part.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, code, position FROM {Area._meta.db_table} "
+            "ORDER BY position, id"
+        )
+        return cursor.fetchall()
 
 
 def front_page(pupil: Pupil) -> FrontPage:

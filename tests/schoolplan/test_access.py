@@ -3,13 +3,19 @@
 The status of every URL for every role is checked in tests/security/test_url_walk.py.
 """
 
+from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from schoolplan.access import visible_group_list, visible_groups
+from schoolplan.access import (
+    get_pupil_for_user,
+    visible_group_list,
+    visible_groups,
+    visible_pupils,
+)
 from schoolplan.audit import record_accesses
 from schoolplan.models import AccessLogEntry, Goal
-from tests.factories import GoalFactory, PupilGroupFactory, UserFactory
+from tests.factories import GoalFactory, PupilFactory, PupilGroupFactory, UserFactory
 
 
 def test_teacher_cannot_open_other_group_pupil(client_for, teacher, other_pupil):
@@ -141,3 +147,24 @@ def test_group_list_matches_visible_groups(
     assert visible_group_list(teacher) == [group]
     assert visible_group_list(leader) == [other_group, group]
     assert visible_group_list(without_role) == []
+
+
+def test_pupil_lookup_follows_visible_pupils(
+    teacher, coordinator, outsider, pupil, other_pupil
+):
+    """The plan page's pupil, read in SQL, is found where the rule allows."""
+    without_group = PupilFactory(school=pupil.school, group=None)
+    for user in (teacher, coordinator, outsider, UserFactory()):
+        for candidate in (pupil, other_pupil, without_group):
+            visible = visible_pupils(user).filter(pk=candidate.pk).exists()
+            try:
+                found = get_pupil_for_user(user, candidate.pk)
+            except Http404:
+                found = None
+
+            assert (found is not None) == visible, (user.username, candidate.pk)
+            if found is not None:
+                assert found == candidate
+                assert found.school.name == candidate.school.name
+                assert found.group == candidate.group
+                assert found.start_date == candidate.start_date
