@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from schoolplan import roles
+from schoolplan import roles, sql_rows
 from schoolplan.models import (
     Entry,
     PlanExport,
@@ -134,11 +134,10 @@ def _visible_pupil(user, pupil_id) -> Pupil | None:
     if roles.role_of(user) is None:
         return None
 
-    models = (Pupil, School, PupilGroup)
     sql = _VISIBLE_PUPIL_SQL.format(
-        pupil_columns=_columns(Pupil, "pupil"),
-        school_columns=_columns(School, "school"),
-        group_columns=_columns(PupilGroup, "pupil_group"),
+        pupil_columns=sql_rows.columns(Pupil, "pupil"),
+        school_columns=sql_rows.columns(School, "school"),
+        group_columns=sql_rows.columns(PupilGroup, "pupil_group"),
         pupil_table=Pupil._meta.db_table,
         staff_table=StaffMember._meta.db_table,
         school_table=School._meta.db_table,
@@ -156,28 +155,10 @@ def _visible_pupil(user, pupil_id) -> Pupil | None:
     if row is None:
         return None
 
-    instances = []
-    for model in models:
-        width = len(model._meta.concrete_fields)
-        instances.append(_instance(model, row[:width]))
-        row = row[width:]
-    pupil, school, group = instances
+    pupil, school, group = sql_rows.instances(row, (Pupil, School, PupilGroup))
     pupil.school = school
-    pupil.group = group if group.pk is not None else None
+    pupil.group = group
     return pupil
-
-
-def _columns(model, alias: str) -> str:
-    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
-
-
-def _instance(model, values):
-    """Return an instance from its concrete fields' values as psycopg2 returns them.
-
-    The models read here have no field that converts its database value.
-    """
-    fields = model._meta.concrete_fields
-    return model.from_db(connection.alias, [field.attname for field in fields], values)
 
 
 def get_entry_for_user(user, pupil_id, entry_id) -> Entry:
