@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
+from schoolplan import sql_rows
 from schoolplan.access import visible_pupils
 from schoolplan.models import (
     Amendment,
@@ -120,7 +121,81 @@ def prefetch_log_details(entries: list[Entry]) -> None:
     this makes two queries (areas and amendments) for entries read with
     `log_entry_rows`, and up to three more for others.
     """
-    prefetch_related_objects(entries, "author", "goal", "struck_by", *_log_details())
+    prefetch_related_objects(entries, "author", "goal", "struck_by")
+    if connection.vendor != "postgresql":
+        # The ORM's converters turn SQLite's text dates into dates.
+        prefetch_related_objects(entries, *_log_details())
+    elif entries:
+        _prefetch_areas_and_amendments(entries)
+
+
+# The areas and the amendments (with their authors) of the entries whose cards
+# the plan page renders. Through the ORM's prefetching, these two queries took
+# longer to compile than to run (cProfile of bench/absence_pages.py).
+_ENTRY_AREAS_SQL = """
+SELECT link.entry_id, {area_columns}
+FROM {link_table} link
+JOIN {area_table} area ON area.id = link.area_id
+WHERE link.entry_id = ANY(%s)
+ORDER BY area.position, area.id
+"""
+_ENTRY_AMENDMENTS_SQL = """
+SELECT {amendment_columns}, {author_columns}
+FROM {amendment_table} amendment
+JOIN {user_table} author ON author.id = amendment.author_id
+WHERE amendment.entry_id = ANY(%s)
+ORDER BY amendment.created_at, amendment.id
+"""
+
+
+def _prefetch_areas_and_amendments(entries: list[Entry]) -> None:
+    """Store each entry's areas and amendments as `prefetch_related` does."""
+    user_model = get_user_model()
+    entry_ids = [entry.pk for entry in entries]
+    areas = {entry.pk: [] for entry in entries}
+    amendments = {entry.pk: [] for entry in entries}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ENTRY_AREAS_SQL.format(
+                area_columns=sql_rows.columns(Area, "area"),
+                link_table=Entry.areas.through._meta.db_table,
+                area_table=Area._meta.db_table,
+            ),
+            [entry_ids],
+        )
+        for entry_id, *area_row in cursor.fetchall():
+            areas[entry_id].append(sql_rows.instances(area_row, (Area,))[0])
+        cursor.execute(
+            _ENTRY_AMENDMENTS_SQL.format(
+                amendment_columns=sql_rows.columns(Amendment, "amendment"),
+                author_columns=sql_rows.columns(user_model, "author"),
+                amendment_table=Amendment._meta.db_table,
+                user_table=user_model._meta.db_table,
+            ),
+            [entry_ids],
+        )
+        for row in cursor.fetchall():
+            amendment, author = sql_rows.instances(row, (Amendment, user_model))
+            amendment.author = author
+            amendments[amendment.entry_id].append(amendment)
+
+    for entry in entries:
+        amendment_list = amendments[entry.pk]
+        for amendment in amendment_list:
+            amendment.entry = entry
+        _store_prefetched(entry, "areas", areas[entry.pk])
+        _store_prefetched(entry, "amendments", amendment_list)
+
+
+def _store_prefetched(instance, name: str, objects: list) -> None:
+    # As Django's prefetch_related_objects stores a relation's rows (Django 5.2),
+    # so that `instance.<name>.all()` returns them without a query.
+    queryset = getattr(instance, name).get_queryset()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[name] = queryset
 
 
 def _log_details():

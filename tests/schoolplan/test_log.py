@@ -4,6 +4,8 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -471,3 +473,41 @@ def test_new_entry_card_shows_its_goal_and_author(client_for, teacher, pupil):
     assert "Ny note med mål." in page
     assert "Møder til tiden" in page
     assert teacher.get_full_name() in page
+
+
+def test_card_details_read_in_sql_match_the_orm(teacher, coordinator, pupil):
+    """The areas and amendments of rendered cards, read in SQL, are the ORM's."""
+    areas = list(Area.objects.all()[:3])
+    entries = [EntryFactory(pupil=pupil, author=teacher) for _number in range(3)]
+    entries[0].areas.set(areas)
+    entries[1].areas.set(areas[1:2])
+    for author, text in ((coordinator, "Først"), (teacher, "Så")):
+        services.entry_amend(entry=entries[0], author=author, text=text)
+    expected = list(selectors.log_entries(pupil))
+
+    found = list(selectors.UnfilteredLog(pupil, 3)[0:3])
+    with CaptureQueriesContext(connection) as queries:
+        selectors.prefetch_log_details(found)
+    with CaptureQueriesContext(connection) as later:
+        details = [
+            (
+                entry.author.username,
+                list(entry.areas.all()),
+                [
+                    (a.author.username, a.text, a.entry_id)
+                    for a in entry.amendments.all()
+                ],
+            )
+            for entry in found
+        ]
+
+    assert details == [
+        (
+            entry.author.username,
+            list(entry.areas.all()),
+            [(a.author.username, a.text, a.entry_id) for a in entry.amendments.all()],
+        )
+        for entry in expected
+    ]
+    assert len(queries) == 3
+    assert len(later) == 0
