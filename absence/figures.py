@@ -52,10 +52,19 @@ def school_year_start(day: date) -> date:
 
 
 def rules_for(school_id: int) -> AbsenceRules:
-    """Return the school's rules, or the defaults (unsaved) if it has none yet."""
-    return AbsenceRules.objects.filter(school_id=school_id).first() or AbsenceRules(
-        school_id=school_id
+    """Return the school's rules, or the defaults (unsaved) if it has none yet.
+
+    One query, in plain SQL, which skips the ORM's query compiling: the register
+    and the plan page's absence section read the rules on every request.
+    """
+    found = AbsenceRules.objects.raw(
+        f"SELECT * FROM {AbsenceRules._meta.db_table} WHERE school_id = %s",
+        [school_id],
     )
+    for rules in found:
+        return rules
+
+    return AbsenceRules(school_id=school_id)
 
 
 # School days of one school between %(start)s and %(end)s.

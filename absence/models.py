@@ -295,6 +295,12 @@ class Registration(VersionedModel):
                 condition=models.Q(status="awaiting"),
                 name="registration_awaiting",
             ),
+            # The register lists the absences of its group that await a reason.
+            models.Index(
+                fields=["group", "day"],
+                condition=models.Q(status="awaiting"),
+                name="registration_awaiting_group",
+            ),
         ]
 
     def __str__(self):

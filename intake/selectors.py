@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Case, F, IntegerField, Max, Prefetch, Value, When, Window
 from django.db.models.expressions import RowRange
 from django.db.models.functions import LastValue
@@ -19,6 +20,7 @@ from intake.models import (
     ScaleAnswer,
     ScaledQuestion,
 )
+from schoolplan import sql_rows
 from schoolplan.models import Pupil
 
 
@@ -179,13 +181,46 @@ def _answers_over_time(pupil: Pupil, until: date):
     )
 
 
+# The pupil's intake with its baseline, in one query. The plan page reads it
+# whenever the absence figures change, and through the ORM the query took
+# longer to compile than to run (cProfile of bench/absence_pages.py).
+_INTAKE_SQL = """
+SELECT {intake_columns}, {baseline_columns}
+FROM {intake_table} intake
+JOIN {measurement_table} baseline ON baseline.id = intake.baseline_id
+WHERE intake.pupil_id = %s
+"""
+
+
+def _intake_with_baseline(pupil: Pupil) -> Intake | None:
+    if connection.vendor != "postgresql":
+        # The ORM's converters turn SQLite's text dates into dates.
+        return Intake.objects.filter(pupil=pupil).select_related("baseline").first()
+
+    sql = _INTAKE_SQL.format(
+        intake_columns=sql_rows.columns(Intake, "intake"),
+        baseline_columns=sql_rows.columns(Measurement, "baseline"),
+        intake_table=Intake._meta.db_table,
+        measurement_table=Measurement._meta.db_table,
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pupil.pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+
+    intake, baseline = sql_rows.instances(row, (Intake, Measurement))
+    intake.baseline = baseline
+    return intake
+
+
 def progression(pupil: Pupil, *, until: date) -> Progression:
     """Return the baseline, the follow-ups and the absence figures for the section.
 
     Two queries plus what the absence provider makes. Questions come in the
     order they were first asked; a reworded question is a question of its own.
     """
-    intake = Intake.objects.filter(pupil=pupil).select_related("baseline").first()
+    intake = _intake_with_baseline(pupil)
     result = Progression(pupil_id=pupil.pk, intake=intake)
     if not result.is_ready:
         return result

@@ -4,11 +4,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db import connection
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 
+from schoolplan import sql_rows
 from schoolplan.access import visible_pupils
 from schoolplan.models import (
     Amendment,
+    Area,
     Challenge,
     Entry,
     FrontPage,
@@ -72,9 +75,127 @@ def log_entry_rows(pupil: Pupil, log_filter: LogFilter | None) -> QuerySet[Entry
     return _filtered(entries, log_filter)
 
 
+# A page of the unfiltered log, newest first, as `log_entry_rows` orders it.
+# Through the ORM, with the entries' author, goal and striker joined, reading a
+# page of 25 took about four times as long (cProfile of bench/absence_pages.py),
+# mostly compiling and building the related rows.
+_LOG_PAGE_SQL = """
+SELECT entry.* FROM {entry_table} entry
+WHERE entry.pupil_id = %s
+ORDER BY entry.concerns_date DESC, entry.created_at DESC, entry.id DESC
+LIMIT %s OFFSET %s
+"""
+
+
+class UnfilteredLog:
+    """The pupil's whole log for a Paginator, which reads each page in plain SQL.
+
+    `entry_count` is the number of the pupil's entries, counted by the caller.
+    The entries come without their related rows: `prefetch_log_details` loads
+    them for the entries whose cards are rendered.
+    """
+
+    def __init__(self, pupil: Pupil, entry_count: int):
+        self.pupil = pupil
+        self.entry_count = entry_count
+
+    def count(self) -> int:
+        return self.entry_count
+
+    def __len__(self) -> int:
+        return self.entry_count
+
+    def __getitem__(self, window: slice) -> list[Entry]:
+        start = window.start or 0
+        if window.stop <= start:
+            return []
+
+        sql = _LOG_PAGE_SQL.format(entry_table=Entry._meta.db_table)
+        return list(Entry.objects.raw(sql, [self.pupil.pk, window.stop - start, start]))
+
+
 def prefetch_log_details(entries: list[Entry]) -> None:
-    """Load the areas and amendments of `entries`. Two queries."""
-    prefetch_related_objects(entries, *_log_details())
+    """Load what the cards of `entries` show besides the entries' own fields.
+
+    The author, goal and striker are read only for entries that lack them, so
+    this makes two queries (areas and amendments) for entries read with
+    `log_entry_rows`, and up to three more for others.
+    """
+    prefetch_related_objects(entries, "author", "goal", "struck_by")
+    if connection.vendor != "postgresql":
+        # The ORM's converters turn SQLite's text dates into dates.
+        prefetch_related_objects(entries, *_log_details())
+    elif entries:
+        _prefetch_areas_and_amendments(entries)
+
+
+# The areas and the amendments (with their authors) of the entries whose cards
+# the plan page renders. Through the ORM's prefetching, these two queries took
+# longer to compile than to run (cProfile of bench/absence_pages.py).
+_ENTRY_AREAS_SQL = """
+SELECT link.entry_id, {area_columns}
+FROM {link_table} link
+JOIN {area_table} area ON area.id = link.area_id
+WHERE link.entry_id = ANY(%s)
+ORDER BY area.position, area.id
+"""
+_ENTRY_AMENDMENTS_SQL = """
+SELECT {amendment_columns}, {author_columns}
+FROM {amendment_table} amendment
+JOIN {user_table} author ON author.id = amendment.author_id
+WHERE amendment.entry_id = ANY(%s)
+ORDER BY amendment.created_at, amendment.id
+"""
+
+
+def _prefetch_areas_and_amendments(entries: list[Entry]) -> None:
+    """Store each entry's areas and amendments as `prefetch_related` does."""
+    user_model = get_user_model()
+    entry_ids = [entry.pk for entry in entries]
+    areas = {entry.pk: [] for entry in entries}
+    amendments = {entry.pk: [] for entry in entries}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _ENTRY_AREAS_SQL.format(
+                area_columns=sql_rows.columns(Area, "area"),
+                link_table=Entry.areas.through._meta.db_table,
+                area_table=Area._meta.db_table,
+            ),
+            [entry_ids],
+        )
+        for entry_id, *area_row in cursor.fetchall():
+            areas[entry_id].append(sql_rows.instances(area_row, (Area,))[0])
+        cursor.execute(
+            _ENTRY_AMENDMENTS_SQL.format(
+                amendment_columns=sql_rows.columns(Amendment, "amendment"),
+                author_columns=sql_rows.columns(user_model, "author"),
+                amendment_table=Amendment._meta.db_table,
+                user_table=user_model._meta.db_table,
+            ),
+            [entry_ids],
+        )
+        for row in cursor.fetchall():
+            amendment, author = sql_rows.instances(row, (Amendment, user_model))
+            amendment.author = author
+            amendments[amendment.entry_id].append(amendment)
+
+    for entry in entries:
+        amendment_list = amendments[entry.pk]
+        for amendment in amendment_list:
+            amendment.entry = entry
+        _store_prefetched(entry, "areas", areas[entry.pk])
+        _store_prefetched(entry, "amendments", amendment_list)
+
+
+def _store_prefetched(instance, name: str, objects: list) -> None:
+    # As Django's prefetch_related_objects stores a relation's rows (Django 5.2),
+    # so that `instance.<name>.all()` returns them without a query.
+    queryset = getattr(instance, name).get_queryset()
+    queryset._result_cache = objects
+    queryset._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[name] = queryset
 
 
 def _log_details():
@@ -121,14 +242,44 @@ def entries_for_audience(
     )
 
 
-def log_authors(pupil: Pupil):
-    """Return the staff who have written in the pupil's log, for the author filter."""
-    return (
-        get_user_model()
-        .objects.filter(entries__pupil=pupil)
-        .annotate(entry_count=Count("entries"))
-        .order_by("first_name", "last_name")
+# The entries are counted before the join, so PostgreSQL groups author ids, not
+# whole user rows (the ORM grouped by every column of the user).
+_LOG_AUTHORS_SQL = """
+SELECT author.*, written.entry_count
+FROM (
+    SELECT entry.author_id, count(*) AS entry_count
+    FROM {entry_table} entry
+    WHERE entry.pupil_id = %s
+    GROUP BY entry.author_id
+) written
+JOIN {user_table} author ON author.id = written.author_id
+ORDER BY author.first_name, author.last_name
+"""
+
+
+def log_authors(pupil: Pupil) -> list:
+    """Return the staff who have written in the pupil's log, for the author filter.
+
+    Each has `entry_count`, the number of the pupil's entries they wrote.
+    """
+    user_model = get_user_model()
+    sql = _LOG_AUTHORS_SQL.format(
+        user_table=user_model._meta.db_table, entry_table=Entry._meta.db_table
     )
+    return list(user_model.objects.raw(sql, [pupil.pk]))
+
+
+def area_rows() -> list[tuple]:
+    """Return (id, code, position) of every area, in the areas' order. One query.
+
+    Plain SQL, which the log's filter card reads on every miss of its part.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, code, position FROM {Area._meta.db_table} "
+            "ORDER BY position, id"
+        )
+        return cursor.fetchall()
 
 
 def front_page(pupil: Pupil) -> FrontPage:

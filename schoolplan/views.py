@@ -36,7 +36,7 @@ from schoolplan.forms import (
     LogFilterForm,
     StrikeForm,
 )
-from schoolplan.models import AccessLogEntry, Area, Challenge, Goal
+from schoolplan.models import AccessLogEntry, Challenge, Goal
 from schoolplan.sections import Audience, school_year_of, sections_for
 
 ENTRIES_PER_PAGE = 25
@@ -182,13 +182,20 @@ def _log_pieces(request, pupil, today) -> dict:
             date_to=data["date_to"],
         )
 
-    entries = selectors.log_entry_rows(pupil, log_filter)
-    paginator = Paginator(entries, ENTRIES_PER_PAGE)
-    if not log_filter.is_active:
+    if log_filter.is_active:
+        entries = selectors.log_entry_rows(pupil, log_filter)
+    else:
         # Every entry has one author, so their counts add up to the whole log
         # and save a COUNT query.
-        paginator.count = sum(author.entry_count for author in authors)
-    page = paginator.get_page(_page_number(request))
+        entries = selectors.UnfilteredLog(
+            pupil, sum(author.entry_count for author in authors)
+        )
+    page = Paginator(entries, ENTRIES_PER_PAGE).get_page(_page_number(request))
+    # The authors were read already; a card needs only those of its entry.
+    authors_by_id = {author.pk: author for author in authors}
+    for entry in page:
+        if entry.author_id in authors_by_id:
+            entry.author = authors_by_id[entry.author_id]
 
     query = request.GET.copy()
     query.pop("page", None)
@@ -225,7 +232,7 @@ def _reusable_log_pieces(request, pupil, today, context, authors) -> dict:
                 (author.pk, author.get_full_name(), author.get_username())
                 for author in authors
             ],
-            list(Area.objects.values_list("pk", "code", "position")),
+            selectors.area_rows(),
             context["filter_form"] is not None,
             context["filter_query"],
         )

@@ -90,8 +90,7 @@ def pupil_rows(rows, *, day, register_url, kept_input_ids) -> SafeString:
 def awaiting_links(awaiting, *, register_url) -> SafeString:
     """Render list items that link to recording the reason for each absence.
 
-    `awaiting` contains dictionaries with the registration's `pk` and `day` and
-    the pupil's names, as the register view fetches them.
+    `awaiting` contains `selectors.AwaitingAbsence` records.
     """
     next_query = "?next=" + quote(register_url, safe="/")
     return format_html_join(
@@ -99,15 +98,15 @@ def awaiting_links(awaiting, *, register_url) -> SafeString:
         '<li class="mb-1"><a href="{}{}"><bdi>{} {}</bdi></a> · {}.{}.{}</li>',
         (
             (
-                reverse("absence:reason_record", args=[registration["pk"]]),
+                reverse("absence:reason_record", args=[absence.pk]),
                 next_query,
-                registration["pupil__first_name"],
-                registration["pupil__last_name"],
-                registration["day"].day,
-                registration["day"].month,
-                registration["day"].year,
+                absence.first_name,
+                absence.last_name,
+                absence.day.day,
+                absence.day.month,
+                absence.day.year,
             )
-            for registration in awaiting
+            for absence in awaiting
         ),
     )
 

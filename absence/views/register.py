@@ -22,16 +22,17 @@ from absence.forms import (
     ReasonForm,
     RegisterForm,
 )
-from absence.models import LEGAL_GROUPS, AbsenceRules, Registration
+from absence.models import LEGAL_GROUPS, Registration
 from absence.views.helpers import safe_next_url
 from schoolplan.access import (
     get_pupil_for_user,
     require_school,
     school_of,
+    visible_group_list,
     visible_groups,
 )
-from schoolplan.audit import record_access
-from schoolplan.models import AccessLogEntry, PupilGroup
+from schoolplan.audit import record_access, record_accesses
+from schoolplan.models import AccessLogEntry
 from schoolplan.services import StaleEditError
 
 
@@ -81,17 +82,6 @@ def _weekday_after(day: date) -> date:
     return day
 
 
-def _rules_of(group: PupilGroup) -> AbsenceRules:
-    """Return the rules fetched with the group's school, else the defaults.
-
-    The defaults are those `rules_for` returns for a school without rules.
-    """
-    try:
-        return group.school.absence_rules
-    except AbsenceRules.DoesNotExist:
-        return AbsenceRules(school_id=group.school_id)
-
-
 def register_index(request):
     """Open today's register of the user's only group, or list the groups."""
     groups = list(visible_groups(request.user))
@@ -101,16 +91,19 @@ def register_index(request):
     return render(request, "absence/register_index.html", {"groups": groups})
 
 
+# The register lists this many of its group's absences awaiting a reason.
+REGISTER_AWAITING_SHOWN = 8
+
+
 def register(request, group_id: int):
-    # The school's absence rules come with the groups, saving a query.
-    groups = list(visible_groups(request.user).select_related("school__absence_rules"))
+    groups = visible_group_list(request.user)
     group = get_group_for_user(request.user, group_id, visible=groups)
     today = timezone.localdate()
     day = _requested_day(request, today)
 
     info = calendar.day_info(group.school_id, day)
     rows = selectors.register_rows(group, day)
-    rules = _rules_of(group)
+    rules = rules_for(group.school_id)
     school_day = school_day_span(rules)
     form = RegisterForm(
         rows, request.POST if request.method == "POST" else None, school_day=school_day
@@ -147,21 +140,20 @@ def register(request, group_id: int):
 
     if request.method == "GET" and rows:
         what = _("attendance register %(day)s") % {"day": day.isoformat()}
-        AccessLogEntry.objects.bulk_create(
-            AccessLogEntry(
-                user=request.user,
-                pupil=row.pupil,
-                action=AccessLogEntry.Action.VIEW,
-                what=what,
-            )
-            for row in rows
+        record_accesses(
+            request.user,
+            AccessLogEntry.Action.VIEW,
+            pupil_ids=[row.pupil.pk for row in rows],
+            what=what,
         )
 
     conflict_by_pupil = {}
     for registration in conflict:
         conflict_by_pupil.setdefault(registration.pupil_id, []).append(registration)
 
-    awaiting_list, awaiting_count = _latest_awaiting(group)
+    awaiting_list, awaiting_count = selectors.group_awaiting_latest(
+        group, REGISTER_AWAITING_SHOWN
+    )
     context = {
         "group": group,
         "groups": groups,
@@ -184,26 +176,6 @@ def register(request, group_id: int):
         "register_url": _register_url(group.pk, day),
     }
     return render(request, "absence/register.html", context)
-
-
-REGISTER_AWAITING_SHOWN = 8
-
-
-def _latest_awaiting(group) -> tuple[list[dict], int]:
-    """Return the group's latest absences awaiting a reason, and how many there are.
-
-    One query fetches the id, day and pupil's name of every awaiting absence of
-    the group, because with ORDER BY and LIMIT PostgreSQL 15 walked the whole
-    (day, status) index instead of the partial index of awaiting absences.
-    NOTE: the list grows with every absence whose reason is never recorded.
-    The benchmark school has about 25 per group after three years.
-    """
-    awaiting = list(
-        selectors.awaiting_reasons(school=group.school_id, group_ids=[group.pk])
-        .order_by("-day", "pk")
-        .values("pk", "day", "pupil__first_name", "pupil__last_name")
-    )
-    return awaiting[:REGISTER_AWAITING_SHOWN], len(awaiting)
 
 
 # The register form's field names for each notation, and the model field each holds.

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
-from absence import services
+from absence import selectors, services
 from absence.figures import school_day_span
 from absence.forms import (
     ARRIVAL_OUTSIDE_DAY,
@@ -724,3 +724,53 @@ def test_history_note_isolates_bidi_override(
     assert "register-history" in page
     assert f"“<bdi>{note}</bdi>”" in page
     assert f"“{note}”" not in page
+
+
+def test_register_pupils_match_the_orm_rule(teacher, group, other_group, school_year):
+    """The register's pupils, read in SQL, are those `register_pupils` returns."""
+    enrolled = PupilFactory(group=group)
+    PupilFactory(group=group, start_date=date(2026, 4, 1))
+    PupilFactory(group=group, leaving_date=date(2026, 2, 1))
+    moved_away = PupilFactory(group=group)
+    register(moved_away, SCHOOL_DAY, Status.ILLNESS, by=teacher)
+    moved_away.group = other_group
+    moved_away.save()
+    PupilFactory(group=other_group)
+
+    rows = selectors.register_rows(group, SCHOOL_DAY)
+
+    expected = selectors.register_pupils(group, SCHOOL_DAY).order_by(
+        "first_name", "last_name", "pk"
+    )
+    assert [row.pupil for row in rows] == list(expected)
+    assert {row.pupil.pk for row in rows} == {enrolled.pk, moved_away.pk}
+
+
+def test_awaiting_list_matches_the_orm_rule(teacher, group, other_group, school_year):
+    """The register's awaiting list, read in SQL, has what `awaiting_reasons` finds."""
+    stays = PupilFactory(group=group)
+    moved_in = PupilFactory(group=other_group)
+    moved_away = PupilFactory(group=group)
+    elsewhere = PupilFactory(group=other_group)
+    days = weekdays(date(2026, 2, 2), date(2026, 2, 13))
+    register_many(stays, days, Status.AWAITING, by=teacher)
+    register_many(moved_in, days[:3], Status.AWAITING, by=teacher)
+    register_many(moved_away, days[3:5], Status.AWAITING, by=teacher)
+    register_many(elsewhere, days[:2], Status.AWAITING, by=teacher)
+    register_many(stays, [date(2026, 2, 16)], Status.ILLNESS, by=teacher)
+    moved_in.group = group
+    moved_in.save()
+    moved_away.group = other_group
+    moved_away.save()
+
+    shown, count = selectors.group_awaiting_latest(group, 8)
+
+    expected = list(
+        selectors.awaiting_reasons(school=group.school, group_ids=[group.pk]).order_by(
+            "-day", "pk"
+        )
+    )
+    assert count == len(expected) == 15
+    assert [absence.pk for absence in shown] == [r.pk for r in expected[:8]]
+    assert shown[0].day == expected[0].day
+    assert shown[0].first_name == expected[0].pupil.first_name

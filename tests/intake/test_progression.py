@@ -14,6 +14,7 @@ from django.urls import reverse
 from absence.models import SchoolYear, Status
 from absence.progress import absence_percent_between
 from intake import progress, selectors, services
+from intake.models import Intake
 from intake.plan_sections import _progression
 from schoolplan import documents
 from schoolplan.sections import Audience, Period, sections_for
@@ -259,3 +260,18 @@ def test_cached_progression_follows_registrations(client_for, coordinator, finis
     fresh = _progression_html(client, pupil)
     assert served == fresh
     assert served != before
+
+
+def test_intake_read_in_sql_matches_the_orm(finished):
+    """The progression's intake, read in SQL, has every field the ORM reads."""
+    expected = Intake.objects.select_related("baseline").get(pk=finished.pk)
+
+    found = selectors._intake_with_baseline(finished.pupil)
+
+    fields = [field.attname for field in Intake._meta.concrete_fields]
+    assert [getattr(found, name) for name in fields] == [
+        getattr(expected, name) for name in fields
+    ]
+    assert found.baseline == expected.baseline
+    assert found.baseline.taken_on == expected.baseline.taken_on
+    assert found.section_versions == expected.section_versions

@@ -3,10 +3,19 @@
 The status of every URL for every role is checked in tests/security/test_url_walk.py.
 """
 
+from django.http import Http404
 from django.urls import reverse
+from django.utils import timezone
 
+from schoolplan.access import (
+    get_pupil_for_user,
+    visible_group_list,
+    visible_groups,
+    visible_pupils,
+)
+from schoolplan.audit import record_accesses
 from schoolplan.models import AccessLogEntry, Goal
-from tests.factories import GoalFactory
+from tests.factories import GoalFactory, PupilFactory, PupilGroupFactory, UserFactory
 
 
 def test_teacher_cannot_open_other_group_pupil(client_for, teacher, other_pupil):
@@ -98,6 +107,21 @@ def test_opening_plan_is_recorded(client_for, teacher, pupil):
     assert row.pupil == pupil
 
 
+def test_access_log_rows_get_time_and_short_text(teacher, pupil, other_pupil):
+    before = timezone.now()
+
+    record_accesses(
+        teacher, AccessLogEntry.Action.VIEW, pupil_ids=[pupil.pk, None], what="x" * 400
+    )
+
+    rows = list(AccessLogEntry.objects.order_by("pk"))
+    assert [row.pupil_id for row in rows] == [pupil.pk, None]
+    assert {row.user_id for row in rows} == {teacher.pk}
+    assert {row.action for row in rows} == {AccessLogEntry.Action.VIEW}
+    assert {len(row.what) for row in rows} == {300}
+    assert before <= rows[0].at <= timezone.now()
+
+
 def test_goal_of_other_pupil_not_editable(client_for, coordinator, pupil, other_pupil):
     goal = GoalFactory(pupil=other_pupil)
 
@@ -107,3 +131,40 @@ def test_goal_of_other_pupil_not_editable(client_for, coordinator, pupil, other_
 
     assert response.status_code == 404
     assert Goal.objects.get(pk=goal.pk).title == goal.title
+
+
+def test_group_list_matches_visible_groups(
+    teacher, coordinator, leader, outsider, group, other_group
+):
+    """The register's list of groups, in SQL, follows the access rule's queryset."""
+    PupilGroupFactory(school=outsider.staff.school)
+    without_role = UserFactory()
+    for user in (teacher, coordinator, leader, outsider, without_role):
+        expected = list(visible_groups(user))
+
+        assert visible_group_list(user) == expected, user.username
+
+    assert visible_group_list(teacher) == [group]
+    assert visible_group_list(leader) == [other_group, group]
+    assert visible_group_list(without_role) == []
+
+
+def test_pupil_lookup_follows_visible_pupils(
+    teacher, coordinator, outsider, pupil, other_pupil
+):
+    """The plan page's pupil, read in SQL, is found where the rule allows."""
+    without_group = PupilFactory(school=pupil.school, group=None)
+    for user in (teacher, coordinator, outsider, UserFactory()):
+        for candidate in (pupil, other_pupil, without_group):
+            visible = visible_pupils(user).filter(pk=candidate.pk).exists()
+            try:
+                found = get_pupil_for_user(user, candidate.pk)
+            except Http404:
+                found = None
+
+            assert (found is not None) == visible, (user.username, candidate.pk)
+            if found is not None:
+                assert found == candidate
+                assert found.school.name == candidate.school.name
+                assert found.group == candidate.group
+                assert found.start_date == candidate.start_date

@@ -4,13 +4,15 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from schoolplan import forms, services
+from schoolplan import forms, selectors, services
 from schoolplan.models import Area, Entry
 from schoolplan.views import ENTRIES_PER_PAGE
-from tests.factories import EntryFactory
+from tests.factories import EntryFactory, GoalFactory
 
 
 def _plan(client, pupil, **params):
@@ -433,3 +435,79 @@ def test_log_short_entry_shows_whole_text(client_for, teacher, pupil):
 
     assert "Kom kl. 8.30." in page
     assert "Vis hele notatet" not in page
+
+
+def test_unfiltered_log_pages_match_the_orm(teacher, coordinator, pupil):
+    """The log's pages read in SQL follow `log_entry_rows`, page by page."""
+    day = date(2026, 11, 20)
+    for number in range(ENTRIES_PER_PAGE + 5):
+        EntryFactory(
+            pupil=pupil,
+            author=teacher if number % 3 else coordinator,
+            concerns_date=day - timedelta(days=number % 4),
+        )
+    authors = selectors.log_authors(pupil)
+    everything = list(selectors.log_entry_rows(pupil, None))
+
+    log = selectors.UnfilteredLog(pupil, sum(a.entry_count for a in authors))
+
+    assert len(log) == len(everything)
+    assert log[0:ENTRIES_PER_PAGE] == everything[:ENTRIES_PER_PAGE]
+    assert log[ENTRIES_PER_PAGE : len(log)] == everything[ENTRIES_PER_PAGE:]
+    assert log[0:0] == []
+    assert {author.pk: author.entry_count for author in authors} == {
+        teacher.pk: 20,
+        coordinator.pk: 10,
+    }
+
+
+def test_new_entry_card_shows_its_goal_and_author(client_for, teacher, pupil):
+    """A card rendered from the SQL page loads the entry's goal and author."""
+    client = client_for(teacher)
+    _plan(client, pupil)
+    goal = GoalFactory(pupil=pupil, title="Møder til tiden")
+    EntryFactory(pupil=pupil, author=teacher, goal=goal, text="Ny note med mål.")
+
+    page = _plan(client, pupil).content.decode()
+
+    assert "Ny note med mål." in page
+    assert "Møder til tiden" in page
+    assert teacher.get_full_name() in page
+
+
+def test_card_details_read_in_sql_match_the_orm(teacher, coordinator, pupil):
+    """The areas and amendments of rendered cards, read in SQL, are the ORM's."""
+    areas = list(Area.objects.all()[:3])
+    entries = [EntryFactory(pupil=pupil, author=teacher) for _number in range(3)]
+    entries[0].areas.set(areas)
+    entries[1].areas.set(areas[1:2])
+    for author, text in ((coordinator, "Først"), (teacher, "Så")):
+        services.entry_amend(entry=entries[0], author=author, text=text)
+    expected = list(selectors.log_entries(pupil))
+
+    found = list(selectors.UnfilteredLog(pupil, 3)[0:3])
+    with CaptureQueriesContext(connection) as queries:
+        selectors.prefetch_log_details(found)
+    with CaptureQueriesContext(connection) as later:
+        details = [
+            (
+                entry.author.username,
+                list(entry.areas.all()),
+                [
+                    (a.author.username, a.text, a.entry_id)
+                    for a in entry.amendments.all()
+                ],
+            )
+            for entry in found
+        ]
+
+    assert details == [
+        (
+            entry.author.username,
+            list(entry.areas.all()),
+            [(a.author.username, a.text, a.entry_id) for a in entry.amendments.all()],
+        )
+        for entry in expected
+    ]
+    assert len(queries) == 3
+    assert len(later) == 0
