@@ -392,7 +392,16 @@ def main() -> None:
         with mock.patch.object(caches["default"], "set_many"):
             save_register(group_pupil_ids)
 
-    register = reverse("absence:register", args=[group.pk])
+    # The register of the latest school day: today on a school day, else the
+    # last one before it (a weekend's register has no pupil rows).
+    register = (
+        reverse("absence:register", args=[group.pk])
+        + f"?day={register_day.isoformat()}"
+    )
+    if '-version" value=' not in teacher_client.get(register).content.decode():
+        sys.exit(
+            f"The register of {register_day} shows no pupil rows; the benchmark stops."
+        )
     front_page = reverse("schoolplan:plan", args=[pupil.pk])
     dashboard = reverse("absence:dashboard")
     trivial = reverse("bench_trivial")
