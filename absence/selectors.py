@@ -20,6 +20,7 @@ from absence.models import (
     Status,
     Success,
 )
+from schoolplan import sql_rows
 from schoolplan.models import Pupil, PupilGroup, School, StaffMember
 from schoolplan.sections import Period
 
@@ -345,9 +346,8 @@ def staff_school_setting(user, today: date) -> SchoolSetting | None:
     The rules and period are those `figures.rules_for` and `school_year_period`
     return, which take a query each. None if the user has no staff record.
     """
-    rules_fields = AbsenceRules._meta.concrete_fields
     sql = _STAFF_SCHOOL_SETTING_SQL.format(
-        rules_columns=", ".join(f"rules.{field.column}" for field in rules_fields),
+        rules_columns=sql_rows.columns(AbsenceRules, "rules"),
         staff_table=StaffMember._meta.db_table,
         rules_table=AbsenceRules._meta.db_table,
         year_table=SchoolYear._meta.db_table,
@@ -359,18 +359,10 @@ def staff_school_setting(user, today: date) -> SchoolSetting | None:
         return None
 
     school_id, first_day, last_day, *rules_values = row
-    if rules_values[0] is None:
+    # A school without stored rules gets the defaults, as `figures.rules_for` gives.
+    (rules,) = sql_rows.instances(rules_values, [AbsenceRules])
+    if rules is None:
         rules = AbsenceRules(school_id=school_id)
-    else:
-        values = [
-            field.from_db_value(value, None, connection)
-            if hasattr(field, "from_db_value")
-            else value
-            for field, value in zip(rules_fields, rules_values, strict=True)
-        ]
-        rules = AbsenceRules.from_db(
-            connection.alias, [field.attname for field in rules_fields], values
-        )
     if first_day is None:
         period = _default_period(today)
     else:
