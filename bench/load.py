@@ -415,11 +415,11 @@ def check_saved(database_url_name: str, results: Results) -> list[str]:
                 REGISTER_SAVE_CHECK_SQL,
                 {"pupil_id": pupil_id, "day": day, "note": note},
             )
-            noted, kept, repeated = cursor.fetchone()
+            noted, note_accounted_for, repeated = cursor.fetchone()
             where = f"register of group {group_id} on {day}, pupil {pupil_id}"
             if not noted:
                 problems.append(f"{where}: no version has the note {note!r}")
-            elif not kept:
+            elif not note_accounted_for:
                 problems.append(f"{where}: the note {note!r} was lost, not replaced")
             if repeated:
                 problems.append(f"{where}: versions written twice: {repeated}")
