@@ -109,7 +109,7 @@ class Area(models.Model):
     class Meta:
         verbose_name = _("area")
         verbose_name_plural = _("areas")
-        ordering = ["position"]
+        ordering = ["position", "id"]
 
     def __str__(self):
         return str(self.get_code_display())

@@ -253,7 +253,7 @@ FROM (
     GROUP BY entry.author_id
 ) written
 JOIN {user_table} author ON author.id = written.author_id
-ORDER BY author.first_name, author.last_name
+ORDER BY author.first_name, author.last_name, author.id
 """
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from schoolplan import forms, selectors, services
 from schoolplan.models import Area, Entry
 from schoolplan.views import ENTRIES_PER_PAGE
-from tests.factories import EntryFactory, GoalFactory
+from tests.factories import EntryFactory, GoalFactory, UserFactory
 
 
 def _plan(client, pupil, **params):
@@ -511,3 +511,29 @@ def test_card_details_read_in_sql_match_the_orm(teacher, coordinator, pupil):
     ]
     assert len(queries) == 3
     assert len(later) == 0
+
+
+def test_log_authors_with_same_name_keep_order(pupil):
+    """Authors with the same name come in id order, however their rows move."""
+    first = UserFactory(first_name="Anne", last_name="Hansen")
+    second = UserFactory(first_name="Anne", last_name="Hansen")
+    EntryFactory(pupil=pupil, author=first)
+    EntryFactory(pupil=pupil, author=second)
+    # An update writes a new row version, which moves it in the table.
+    first.last_login = timezone.now()
+    first.save(update_fields=["last_login"])
+
+    authors = selectors.log_authors(pupil)
+
+    assert [author.pk for author in authors] == [first.pk, second.pk]
+
+
+def test_areas_with_same_position_come_in_id_order(db):
+    first = Area.objects.order_by("position", "id").first()
+    later = Area.objects.create(code="ekstra", position=first.position)
+    # An update writes a new row version, which moves it in the table.
+    first.save(update_fields=["position"])
+
+    areas = list(Area.objects.filter(position=first.position))
+
+    assert areas == [first, later]
