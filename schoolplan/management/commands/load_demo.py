@@ -36,7 +36,8 @@ class Command(BaseCommand):
 
         self.stdout.write(self.style.SUCCESS(f"Demo school ready: {school.name}"))
         self.stdout.write(
-            f"Log in at http://127.0.0.1:8000/ with password {demo.DEMO_PASSWORD!r}:"
+            "Log in at the address the server prints, with password "
+            f"{demo.DEMO_PASSWORD!r}:"
         )
         for person in demo.STAFF:
             groups = ", ".join(person.groups) or "hele skolen"
