@@ -10,7 +10,7 @@ from schoolplan.models import AccessLogEntry, Pupil
 def record_access(
     user, action: str, *, pupil: Pupil | None = None, what: str | Promise = ""
 ) -> None:
-    """Append one row to the access log. `what` must not hold note text.
+    """Append one row to the access log. `what` must not contain note text.
 
     A lazy translation in `what` is stored in the active language.
     """
@@ -21,7 +21,7 @@ def record_access(
 
 # One INSERT statement with a row per pupil. The register's ten rows took about
 # twice as long through bulk_create (cProfile of bench/absence_pages.py), which
-# compiles the INSERT and wraps it in a transaction of its own: BEGIN and
+# compiles the INSERT and wraps it in a transaction of its own, and BEGIN and
 # COMMIT cost a round trip each.
 _INSERT_SQL = "INSERT INTO {table} (at, user_id, pupil_id, action, what) VALUES {rows}"
 
