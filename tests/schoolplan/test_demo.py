@@ -2,12 +2,13 @@
 
 import re
 from datetime import date, timedelta
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Length
 
 from schoolplan import demo
@@ -165,3 +166,23 @@ def test_load_demo_twice_adds_nothing(reference_data, capsys):
         StaffMember.objects.count(),
     ) == (counts)
     assert "skoleplan-demo" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_load_demo_leaves_planner_statistics(reference_data):
+    """Without statistics PostgreSQL planned the figures queries three times slower."""
+    tables = ["absence_registration", "schoolplan_entry"]
+    with connection.cursor() as cursor:
+        # Statistics from earlier tests or autovacuum would hide a missing
+        # ANALYZE; the test's transaction restores them.
+        cursor.execute(
+            "DELETE FROM pg_statistic WHERE starelid = ANY(%s::regclass[])", [tables]
+        )
+        call_command("load_demo", stdout=StringIO())
+        cursor.execute(
+            "SELECT DISTINCT tablename FROM pg_stats WHERE tablename = ANY(%s)",
+            [tables],
+        )
+        analysed = {row[0] for row in cursor.fetchall()}
+
+    assert analysed == set(tables)

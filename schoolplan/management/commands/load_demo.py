@@ -3,6 +3,7 @@ from importlib.util import find_spec
 
 from django.apps import apps
 from django.core.management.base import BaseCommand
+from django.db import connection
 
 from schoolplan import demo
 
@@ -33,6 +34,14 @@ class Command(BaseCommand):
             module_name = f"{config.name}.demo"
             if find_spec(config.name) and find_spec(module_name):
                 import_module(module_name).populate(school=school, seed=seed)
+
+        # The planner knows nothing of the rows just written until the tables
+        # are analysed. Autovacuum does that in time, unless it is slow or
+        # turned off (as on some test machines); until then the absence
+        # figures' queries took three times as long.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
 
         self.stdout.write(self.style.SUCCESS(f"Demo school ready: {school.name}"))
         self.stdout.write(
