@@ -9,8 +9,8 @@ triggers of `schoolplan.plan_cache` raise whenever the pupil's registrations,
 outreach contacts, steps done, name, group, enrolment, the school calendar or the
 absence rules change. A request computes the pieces of only those pupils whose
 version moved, and corrects the school's sums by the difference. Computed
-pieces go to the worker's cache and to PostgreSQL (`DashboardPiece`, without
-names), so the other workers need not compute them again.
+pieces go to the cache and to PostgreSQL (`DashboardPiece`, without names), so
+a worker whose cache lacks them need not compute them again.
 
 The rendered rows of the flag and week tables are cached by their content, so
 a changed pupil re-renders only the rows whose figures changed.
@@ -241,7 +241,7 @@ def _piece_key(school_id: int, context_key: str, pupil_id: int, version: int) ->
 
 
 def _store_pieces(school_id: int, context_key: str, pieces: dict) -> None:
-    """Put pieces in this worker's cache, and in PostgreSQL for the other workers."""
+    """Put pieces in the cache, and in PostgreSQL for workers whose cache lacks them."""
     cache.set_many(
         {
             _piece_key(school_id, context_key, pupil_id, piece.version): piece

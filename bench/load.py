@@ -3,7 +3,9 @@
     .venv/bin/python bench/load.py [--users 30] [--seconds 120] [--ramp-up 30]
 
 Creates its own database (--database, skoleplan_load by default), loads the
-demo school, starts gunicorn on 127.0.0.1 only, and lets each simulated staff
+demo school, starts its own Redis for the page cache (--cache memory keeps the
+cache in each worker instead) and gunicorn, both on 127.0.0.1 only, and lets
+each simulated staff
 member loop through a morning's work: open the pupil list and plans, write
 entries and save the morning register (when the absence app offers one).
 The staff log in one after another, spread evenly over the first --ramp-up
@@ -16,13 +18,16 @@ entry and registration that got a success response is in the database.
 """
 
 import argparse
+import contextlib
 import os
 import random
 import re
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -108,10 +113,11 @@ def prepare_database(database_url: str, name: str) -> None:
     )
 
 
-def server_environment(database_url: str) -> dict[str, str]:
+def server_environment(database_url: str, redis_url: str = "") -> dict[str, str]:
     return {
         **os.environ,
         "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
         "SECRET_KEY": "load-test-only-secret-key-" + "q" * 40,
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1",
@@ -125,8 +131,38 @@ def server_environment(database_url: str) -> dict[str, str]:
     }
 
 
+def start_redis(port: int, directory: str) -> subprocess.Popen:
+    """Start a Redis for the page cache that keeps nothing on disk."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise SystemExit(
+            "redis-server not found: install Debian's redis-server package, "
+            "or run with --cache memory"
+        )
+    server = subprocess.Popen(
+        [executable, "--port", str(port), "--bind", "127.0.0.1"]
+        + ["--save", "", "--appendonly", "no", "--dir", directory]
+        + ["--maxmemory", "256mb", "--maxmemory-policy", "allkeys-lru"],
+        stdout=subprocess.DEVNULL,
+    )
+    for _attempt in range(50):
+        if subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-p", str(port), "ping"],
+            capture_output=True,
+        ).stdout.startswith(b"PONG"):
+            return server
+        time.sleep(0.1)
+    server.terminate()
+    raise SystemExit(f"redis-server did not start on 127.0.0.1:{port}")
+
+
 def start_gunicorn(
-    database_url: str, port: int, workers: int, access_log: str | None
+    database_url: str,
+    redis_url: str,
+    port: int,
+    workers: int,
+    threads: int,
+    access_log: str | None,
 ) -> subprocess.Popen:
     # gunicorn's %(D)s is the time from reading the request to sending the
     # response, in microseconds; it leaves out the wait in the listen queue.
@@ -147,7 +183,7 @@ def start_gunicorn(
             "--workers",
             str(workers),
             "--threads",
-            "4",
+            str(threads),
             "--timeout",
             "60",
             "--log-level",
@@ -155,7 +191,7 @@ def start_gunicorn(
             *access_options,
         ],
         cwd=ROOT,
-        env=server_environment(database_url),
+        env=server_environment(database_url, redis_url),
     )
     # The first request also loads WeasyPrint in the worker, so allow it time.
     for _attempt in range(100):
@@ -508,13 +544,57 @@ def report(
         print(f"  {message}")
 
 
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+def drive(options) -> tuple[Results, float]:
+    """Run the simulated staff against the server; return results and seconds."""
+    results = Results()
+    base = f"http://127.0.0.1:{options.port}"
+    rng = random.Random(7)
+    staff = [
+        Staff(
+            base,
+            ACCOUNTS[number % len(ACCOUNTS)],
+            results,
+            random.Random(rng.random()),
+        )
+        for number in range(options.users)
+    ]
+    started = results.started = time.monotonic()
+    deadline = started + options.seconds
+    spacing = options.ramp_up / max(1, options.users)
+    threads = [
+        threading.Thread(
+            target=work,
+            args=(member, started + n * spacing, deadline, options.max_requests, n),
+        )
+        for n, member in enumerate(staff)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=options.seconds + 120)
+    return results, time.monotonic() - started
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=30)
     parser.add_argument("--seconds", type=int, default=120)
     parser.add_argument("--max-requests", type=int, default=20_000)
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker")
+    parser.add_argument(
+        "--cache",
+        choices=["redis", "memory"],
+        default="redis",
+        help="the page cache: a Redis shared by the workers (the script starts "
+        "its own on --port + 1), or each worker's memory",
+    )
     parser.add_argument("--database", default="skoleplan_load")
     parser.add_argument(
         "--ramp-up",
@@ -534,40 +614,27 @@ def main() -> None:
     database_url = f"postgres://postgres@127.0.0.1:5432/{options.database}"
     print(f"Preparing database {options.database} with the demo school ...")
     prepare_database(database_url, options.database)
-    server = start_gunicorn(
-        database_url, options.port, options.workers, options.access_log
+    print(
+        f"gunicorn: {options.workers} workers with {options.threads} threads; "
+        f"page cache: {options.cache}"
     )
-    try:
-        results = Results()
-        base = f"http://127.0.0.1:{options.port}"
-        rng = random.Random(7)
-        staff = [
-            Staff(
-                base,
-                ACCOUNTS[number % len(ACCOUNTS)],
-                results,
-                random.Random(rng.random()),
-            )
-            for number in range(options.users)
-        ]
-        started = results.started = time.monotonic()
-        deadline = started + options.seconds
-        spacing = options.ramp_up / max(1, options.users)
-        threads = [
-            threading.Thread(
-                target=work,
-                args=(member, started + n * spacing, deadline, options.max_requests, n),
-            )
-            for n, member in enumerate(staff)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=options.seconds + 120)
-        elapsed = time.monotonic() - started
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+    with contextlib.ExitStack() as stack:
+        redis_url = ""
+        if options.cache == "redis":
+            directory = stack.enter_context(tempfile.TemporaryDirectory())
+            redis = start_redis(options.port + 1, directory)
+            stack.callback(stop, redis)
+            redis_url = f"redis://127.0.0.1:{options.port + 1}/0"
+        server = start_gunicorn(
+            database_url,
+            redis_url,
+            options.port,
+            options.workers,
+            options.threads,
+            options.access_log,
+        )
+        stack.callback(stop, server)
+        results, elapsed = drive(options)
 
     report(results, elapsed, options.ramp_up, check_saved(options.database, results))
     if options.timeline:

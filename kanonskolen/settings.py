@@ -2,8 +2,10 @@
 
 DATABASE_URL selects the database (a SQLite file when unset, for a quick start;
 PostgreSQL in production and in the tests). SECRET_KEY is required unless DEBUG
-is on. Any variable may instead be given as NAME_FILE, a path to a file holding
-the value, so secrets can come from a container's secret mount.
+is on. REDIS_URL, when set, puts the page cache in a Redis shared by the app
+server's workers (see cache_settings). Any variable may instead be given as
+NAME_FILE, a path to a file holding the value, so secrets can come from a
+container's secret mount.
 """
 
 import os
@@ -279,16 +281,42 @@ MEDIA_URL = "media/"
 # so the user gets the export's own error message rather than a dropped request.
 PDF_RENDER_TIMEOUT_SECONDS = env_int("PDF_RENDER_TIMEOUT_SECONDS", 25)
 
-# The dashboard and the plan page cache rendered pupil data. It stays in each
-# worker's memory: never on disk or in a shared service, and gone on restart.
-# Every key contains a version that the database raises on each change, so a
-# page cached before a change is not shown after it.
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 3000)},
+
+def cache_settings(redis_url: str | None, max_entries: int) -> dict:
+    """Return CACHES: each worker's memory, or the Redis at `redis_url`.
+
+    The dashboard and the plan page cache rendered pupil data, for at most ten
+    minutes. Every key contains a version that the database raises on each
+    change, so a page cached before a change is not shown after it. In each
+    worker's memory, every worker renders each page once for itself; a Redis
+    shared by the workers renders it once for all. That Redis must keep nothing
+    on disk and be reachable by this application alone (README, "Operations").
+    If it cannot be reached, every lookup misses and pages are rendered afresh.
+    """
+    if not redis_url:
+        return {
+            "default": {
+                "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                "OPTIONS": {"MAX_ENTRIES": max_entries},
+            }
+        }
+    return {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": "skoleplan",
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 0.5,
+                "SOCKET_TIMEOUT": 0.5,
+            },
+        }
     }
-}
+
+
+CACHES = cache_settings(env("REDIS_URL"), env_int("CACHE_MAX_ENTRIES", 3000))
+# A Redis that cannot be reached is logged on every lookup, not only once.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 FORM_RENDERER = "kanonskolen.forms.BootstrapFormRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -530,7 +530,7 @@ def cached_log_pieces(pupil, keys: dict, render) -> dict:
             pieces[name] = rendered[name]
             stored[key] = (now, rendered[name])
     if missing:
-        # Insertion order is the age: the pieces just pieces go last.
+        # Insertion order is the age: the pieces shown now go last.
         for key in keys.values():
             if key in stored:
                 stored[key] = stored.pop(key)
