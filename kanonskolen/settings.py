@@ -315,7 +315,8 @@ def cache_settings(redis_url: str | None, max_entries: int) -> dict:
 
 
 CACHES = cache_settings(env("REDIS_URL"), env_int("CACHE_MAX_ENTRIES", 3000))
-# A Redis that cannot be reached is logged on every lookup, not only once.
+# Log each failed lookup in Redis; LOGGING lets the same error through once a
+# minute, with the count of repeats.
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 FORM_RENDERER = "kanonskolen.forms.BootstrapFormRenderer"
@@ -328,6 +329,9 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
+    "filters": {
+        "once_a_minute": {"()": "kanonskolen.log_filters.RepeatFilter", "seconds": 60},
+    },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
@@ -339,5 +343,7 @@ LOGGING = {
         "django": {"handlers": ["console"], "propagate": False},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # With Redis unreachable, every cache lookup fails in the same way.
+        "django_redis.cache": {"filters": ["once_a_minute"]},
     },
 }

@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from absence.models import Status
+from kanonskolen import log_filters
 from kanonskolen.settings import cache_settings
 from tests.absence.helpers import register_many
 from tests.factories import EntryFactory
@@ -125,18 +126,43 @@ def test_shared_page_follows_changes(shared_cache, client_for, teacher, pupil):
 
 @pytest.mark.parametrize("role", ["teacher", "leader"])
 def test_redis_down_renders_pages_afresh(request, client_for, pupil, role, caplog):
-    """An unreachable cache costs speed, not pages, and is logged."""
+    """An unreachable cache costs speed, not pages, and is logged once a minute."""
     down = f"redis://127.0.0.1:{_free_port()}/0"
     client = client_for(request.getfixturevalue(role))
     EntryFactory(pupil=pupil, text="Uden cache.")
+    for repeat_filter in logging.getLogger("django_redis.cache").filters:
+        repeat_filter.reset()
 
     with (
         override_settings(CACHES=cache_settings(down, 3000)),
         caplog.at_level(logging.ERROR, logger="django_redis.cache"),
     ):
         page = _plan(client, pupil)
+        again = _plan(client, pupil)
         dashboard = client.get(reverse("absence:dashboard"))
 
     assert "Uden cache." in page
+    assert "Uden cache." in again
     assert dashboard.status_code == (200 if role == "leader" else 403)
-    assert "Exception ignored" in caplog.text
+    assert caplog.text.count("Exception ignored") == 1
+
+
+def _record(message: str) -> logging.LogRecord:
+    return logging.LogRecord(
+        "django_redis.cache", logging.ERROR, __file__, 1, message, None, None
+    )
+
+
+def test_repeat_filter_counts_dropped_repeats(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(log_filters.time, "monotonic", lambda: now[0])
+    repeat_filter = log_filters.RepeatFilter(seconds=60)
+
+    assert repeat_filter.filter(_record("Exception ignored"))
+    assert not repeat_filter.filter(_record("Exception ignored"))
+    assert not repeat_filter.filter(_record("Exception ignored"))
+    assert repeat_filter.filter(_record("Another error"))
+    now[0] += 61
+    later = _record("Exception ignored")
+    assert repeat_filter.filter(later)
+    assert "and 2 times more" in later.getMessage()

@@ -1,0 +1,43 @@
+"""Logging filters for the server's log."""
+
+import logging
+import threading
+import time
+
+
+class RepeatFilter(logging.Filter):
+    """Pass each message at most once per `seconds`, and count the repeats dropped.
+
+    A message is its logger's name and its unformatted text. The next time it
+    passes, the count of repeats dropped in between is added to its text. Used
+    where every request could log the same error, such as an unreachable cache.
+    """
+
+    def __init__(self, seconds: float = 60):
+        super().__init__()
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._passed_at: dict[tuple[str, str], float] = {}
+        self._dropped: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))
+        now = time.monotonic()
+        with self._lock:
+            passed_at = self._passed_at.get(key)
+            if passed_at is not None and now - passed_at < self.seconds:
+                self._dropped[key] = self._dropped.get(key, 0) + 1
+                return False
+            self._passed_at[key] = now
+            dropped = self._dropped.pop(key, 0)
+        if dropped:
+            record.msg = (
+                f"{record.msg} (and {dropped} times more in the "
+                f"{self.seconds:g} s before, not logged)"
+            )
+        return True
+
+    def reset(self) -> None:
+        with self._lock:
+            self._passed_at.clear()
+            self._dropped.clear()
