@@ -280,6 +280,10 @@ MEDIA_URL = "media/"
 # Keep it below the app server's request timeout (gunicorn's default is 30 s),
 # so the user gets the export's own error message rather than a dropped request.
 PDF_RENDER_TIMEOUT_SECONDS = env_int("PDF_RENDER_TIMEOUT_SECONDS", 25)
+# How much lower than the app server's the render process's CPU priority is
+# (Linux nice values, 0 to 19). When the server is busy the render takes
+# longer, and the time limit above still applies.
+PDF_RENDER_NICENESS = env_int("PDF_RENDER_NICENESS", 10)
 
 
 def cache_settings(redis_url: str | None, max_entries: int) -> dict:

@@ -18,6 +18,7 @@ Two things keep rendering safe:
 import gc
 import logging
 import multiprocessing
+import os
 import resource
 import threading
 import time
@@ -226,6 +227,9 @@ def weasyprint_render(
 
 
 def _render_in_child(html, attachments, sender) -> None:
+    # A plan takes a core for seconds. At a lower priority it uses what the
+    # pages that staff wait for leave over.
+    os.nice(settings.PDF_RENDER_NICENESS)
     # The objects inherited from the parent are never garbage here; freezing
     # them spares every collection a walk over the whole inherited heap.
     gc.freeze()

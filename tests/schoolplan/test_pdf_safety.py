@@ -198,6 +198,20 @@ def _fail(*args, **kwargs):
     raise RuntimeError("layout exploded")
 
 
+def _report_niceness(*args, **kwargs):
+    return documents.RenderedPdf(b"%PDF-1.7", page_count=os.nice(0))
+
+
+@override_settings(PDF_RENDER_NICENESS=7)
+def test_render_runs_at_lower_priority(monkeypatch):
+    documents._warm_up()
+    monkeypatch.setattr(documents, "weasyprint_render", _report_niceness)
+
+    rendered = documents.html_to_pdf("<p>Prioritet</p>")
+
+    assert rendered.page_count == os.nice(0) + 7
+
+
 @pytest.mark.parametrize("broken", [_crash, _fail])
 def test_render_failure_reported_in_danish(broken, monkeypatch, pupil, leader):
     documents._warm_up()
