@@ -4,8 +4,8 @@ Teachers open the plan page many times a day, and most of what it shows
 changes only when the pupil's data changes. So the page is cached in parts:
 
 - the front part (header, most front-page sections, PDFs sent, the entry form),
-  per pupil, role and day, under `Pupil.front_version`;
-- each front-page section that shows absence figures, per pupil, role and day,
+  per pupil, viewer's rights and day, under `Pupil.front_version`;
+- each front-page section that shows absence figures, per pupil, rights and day,
   under `Pupil.absence_version` and whatever else the section names in
   `Section.versions`, so a saved register renders only those sections;
 - the log part (the entries, the filter), per pupil, viewer, day and query
@@ -49,6 +49,13 @@ PLAN_CACHE_SECONDS = 10 * 60
 # never form this markup.
 CSRF_PLACEHOLDER = "plan-cache-csrf-token"
 _CSRF_PLACEHOLDER_MARKUP = f'name="csrfmiddlewaretoken" value="{CSRF_PLACEHOLDER}"'
+
+# Coordinators and leadership share the front parts, so the parts are rendered
+# as for a viewer outside leadership. The header has this marker where the
+# plan view puts leadership's data protection menu. Staff text is escaped, so
+# it can never contain the marker.
+LEADERSHIP_MENU_MARKER = "<!-- leadership-menu -->"
+_SHARED_RENDER_CONTEXT = {"user_is_leadership": False}
 
 FRONT = "front_version"
 ABSENCE = "absence_version"
@@ -369,15 +376,24 @@ def is_enabled() -> bool:
     return connection.vendor == "postgresql"
 
 
+def front_rights(user) -> str:
+    """Return the viewer's rights that the front parts show, as part of a key.
+
+    Teachers get one version of the front parts, and coordinators and
+    leadership, who may edit the front page and export plans, share another.
+    """
+    return f"edit={roles.edits_front_page(user):d}:export={roles.exports_plan(user):d}"
+
+
 def front_key(request, pupil, today, versions=(FRONT,)) -> str:
     """Return the cache key of a front-page part cached under the pupil's `versions`.
 
-    It differs by role, not by user.
+    It differs by the viewer's rights (`front_rights`), not by user or role.
     """
     stamps = ":".join(f"{version}={getattr(pupil, version)}" for version in versions)
     return (
         f"plan-front:{pupil.pk}:{stamps}:{today.isoformat()}:"
-        f"{get_language()}:{roles.role_of(request.user)}"
+        f"{get_language()}:{front_rights(request.user)}"
     )
 
 
@@ -420,14 +436,21 @@ def cached_parts(request, pupil, parts: dict[str, Part]) -> dict[str, dict]:
         return {
             name: {
                 piece: mark_safe(html)
-                for piece, html in _render(request, part.build()).items()
+                for piece, html in _render(
+                    request, part.build(), **_SHARED_RENDER_CONTEXT
+                ).items()
             }
             for name, part in parts.items()
         }
 
     found = cache.get_many([part.key for part in parts.values()])
     rendered = {
-        name: _render(request, part.build(), csrf_token=CSRF_PLACEHOLDER)
+        name: _render(
+            request,
+            part.build(),
+            csrf_token=CSRF_PLACEHOLDER,
+            **_SHARED_RENDER_CONTEXT,
+        )
         for name, part in parts.items()
         if part.key not in found
     }

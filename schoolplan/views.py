@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -96,6 +97,7 @@ LOG_TEMPLATES = {
     "entries": "schoolplan/_plan_log_entries.html",
 }
 FILTER_CARD_TEMPLATE = "schoolplan/_plan_filter_card.html"
+LEADERSHIP_MENU_TEMPLATE = "schoolplan/_plan_leadership_menu.html"
 ENTRY_TEMPLATE = "schoolplan/entry.html"
 
 
@@ -290,6 +292,15 @@ def plan(request, pupil_id: int):
 
     log = pieces.pop("log")
     front = {name: html for part in pieces.values() for name, html in part.items()}
+    menu = (
+        render_to_string(LEADERSHIP_MENU_TEMPLATE, {"pupil": pupil}, request)
+        if roles.is_leadership(request.user)
+        else ""
+    )
+    # The header and the menu are rendered by our own templates.
+    front["header"] = mark_safe(
+        front["header"].replace(plan_cache.LEADERSHIP_MENU_MARKER, menu, 1)
+    )
     context = {
         "pupil": pupil,
         "front": front,

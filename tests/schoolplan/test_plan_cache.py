@@ -328,6 +328,32 @@ def test_cache_is_kept_per_viewer(client_for, teacher, leader, pupil):
     assert reverse("schoolplan:front_page_edit", args=[pupil.pk]) in as_leader
 
 
+def test_coordinator_shares_leaders_front_part(client_for, coordinator, leader, pupil):
+    """Only leadership's menu differs, and it is put in on each request."""
+    access_log = reverse("schoolplan:pupil_access_log", args=[pupil.pk])
+    as_leader = _plan(client_for(leader), pupil)
+
+    with CaptureQueriesContext(connection) as queries:
+        as_coordinator = _plan(client_for(coordinator), pupil)
+    as_leader_again = _plan(client_for(leader), pupil)
+
+    assert access_log in as_leader
+    assert access_log not in as_coordinator
+    assert access_log in as_leader_again
+    assert reverse("schoolplan:front_page_edit", args=[pupil.pk]) in as_coordinator
+    assert not any("schoolplan_challenge" in query["sql"] for query in queries)
+    assert plan_cache.LEADERSHIP_MENU_MARKER not in as_leader + as_coordinator
+
+
+def test_teacher_does_not_share_front_part(client_for, teacher, coordinator, pupil):
+    _plan(client_for(coordinator), pupil)
+
+    as_teacher = _plan(client_for(teacher), pupil)
+
+    assert reverse("schoolplan:front_page_edit", args=[pupil.pk]) not in as_teacher
+    assert reverse("schoolplan:plan_export", args=[pupil.pk]) not in as_teacher
+
+
 def test_cached_page_has_sessions_csrf_token(teacher, pupil):
     """A second login of the same user gets its own token, and its form works."""
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
@@ -609,7 +635,7 @@ def _step_done(pupil, user):
 
 
 @pytest.mark.parametrize("write", WRITES)
-@pytest.mark.parametrize("role", ["teacher", "leader"])
+@pytest.mark.parametrize("role", ["teacher", "coordinator", "leader"])
 def test_cached_page_equals_fresh_page_after_write(
     request, client_for, teacher, pupil, write, role
 ):
