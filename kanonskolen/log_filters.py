@@ -9,7 +9,7 @@ class RepeatFilter(logging.Filter):
     """Pass each message at most once per `seconds`, and count the repeats dropped.
 
     A message is its logger's name and its unformatted text. The next time it
-    passes, the count of repeats dropped in between is added to its text. Used
+    passes, the count of repeats dropped since it last passed is added. Used
     where every request could log the same error, such as an unreachable cache.
     """
 
@@ -32,8 +32,7 @@ class RepeatFilter(logging.Filter):
             dropped = self._dropped.pop(key, 0)
         if dropped:
             record.msg = (
-                f"{record.msg} (and {dropped} times more in the "
-                f"{self.seconds:g} s before, not logged)"
+                f"{record.msg} (and {dropped} more times since this was last logged)"
             )
         return True
 

@@ -289,13 +289,14 @@ PDF_RENDER_NICENESS = env_int("PDF_RENDER_NICENESS", 10)
 def cache_settings(redis_url: str | None, max_entries: int) -> dict:
     """Return CACHES: each worker's memory, or the Redis at `redis_url`.
 
-    The dashboard and the plan page cache rendered pupil data, for at most ten
-    minutes. Every key contains a version that the database raises on each
-    change, so a page cached before a change is not shown after it. In each
-    worker's memory, every worker renders each page once for itself; a Redis
-    shared by the workers renders it once for all. That Redis must keep nothing
-    on disk and be reachable by this application alone (README, "Operations").
-    If it cannot be reached, every lookup misses and pages are rendered afresh.
+    The dashboard and the plan page cache rendered pupil data for ten minutes,
+    and the dashboard's table rows for an hour. Every key contains a version
+    that the database raises on each change, or the content itself, so a page
+    cached before a change is not shown after it. With a cache in each worker's
+    memory, every worker renders each page once for itself. A Redis shared by
+    the workers renders it once for all, and must keep nothing on disk and be
+    reachable by this application alone (README, "Page cache"). If it cannot
+    be reached, every lookup misses and pages are rendered afresh.
     """
     if not redis_url:
         return {
@@ -319,8 +320,8 @@ def cache_settings(redis_url: str | None, max_entries: int) -> dict:
 
 
 CACHES = cache_settings(env("REDIS_URL"), env_int("CACHE_MAX_ENTRIES", 3000))
-# Log each failed lookup in Redis; LOGGING lets the same error through once a
-# minute, with the count of repeats.
+# Log each failed lookup in Redis. A filter in LOGGING lets the same error
+# through once a minute, with the count of repeats.
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 FORM_RENDERER = "kanonskolen.forms.BootstrapFormRenderer"

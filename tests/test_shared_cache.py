@@ -1,7 +1,7 @@
 """The page cache in a Redis shared by the app server's workers (REDIS_URL).
 
 Each test starts its own redis-server on 127.0.0.1, keeping nothing on disk,
-as the README asks of the Redis in production.
+as the README requires of the Redis in production.
 """
 
 import logging
@@ -79,7 +79,7 @@ def _without_tokens(page: str) -> str:
     return parts[0] + "".join(part[part.index('"') :] for part in parts[1:])
 
 
-def test_without_redis_url_each_worker_keeps_its_own_cache():
+def test_cache_without_redis_url_is_local():
     assert cache_settings(None, 500)["default"] == {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "OPTIONS": {"MAX_ENTRIES": 500},
@@ -87,7 +87,7 @@ def test_without_redis_url_each_worker_keeps_its_own_cache():
     assert cache_settings("", 500)["default"]["BACKEND"].endswith("LocMemCache")
 
 
-def test_redis_url_selects_redis_that_may_fail():
+def test_cache_with_redis_url_ignores_errors():
     settings = cache_settings("redis://127.0.0.1:6390/2", 500)["default"]
 
     assert settings["BACKEND"] == "django_redis.cache.RedisCache"
@@ -165,4 +165,4 @@ def test_repeat_filter_counts_dropped_repeats(monkeypatch):
     now[0] += 61
     later = _record("Exception ignored")
     assert repeat_filter.filter(later)
-    assert "and 2 times more" in later.getMessage()
+    assert "and 2 more times since" in later.getMessage()
