@@ -8,9 +8,12 @@ import time
 class RepeatFilter(logging.Filter):
     """Pass each message at most once per `seconds`, and count the repeats dropped.
 
-    A message is its logger's name and its unformatted text. The next time it
-    passes, the count of repeats dropped since it last passed is added. Used
-    where every request could log the same error, such as an unreachable cache.
+    A message is its logger's name and its unformatted text, so different
+    errors logged with the same text share one slot. The next time a message
+    passes, the count of repeats dropped since it last passed is added. The
+    counts are kept per process, so each app server worker logs the message
+    once per `seconds`. Used where every request could log the same error,
+    such as an unreachable cache.
     """
 
     def __init__(self, seconds: float = 60):

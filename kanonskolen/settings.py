@@ -320,8 +320,8 @@ def cache_settings(redis_url: str | None, max_entries: int) -> dict:
 
 
 CACHES = cache_settings(env("REDIS_URL"), env_int("CACHE_MAX_ENTRIES", 3000))
-# Log each failed lookup in Redis. A filter in LOGGING lets the same error
-# through once a minute, with the count of repeats.
+# Log each failed lookup in Redis. A filter in LOGGING lets the same message
+# through once a minute per worker, with the count of repeats.
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 FORM_RENDERER = "kanonskolen.forms.BootstrapFormRenderer"
